@@ -58,9 +58,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
-    """A freshly started `streamlit run app.py` on a free loopback port; yields its base URL."""
+def _start_server():
     port = _free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
@@ -96,12 +94,32 @@ def server():
     else:
         proc.kill()
         raise RuntimeError("streamlit did not become healthy in 90 s")
-    yield base
+    return proc, base
+
+
+def _stop_server(proc) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server():
+    """A `streamlit run app.py` on a free loopback port, shared by the browser tests; yields its base URL."""
+    proc, base = _start_server()
+    yield base
+    _stop_server(proc)
+
+
+@pytest.fixture
+def fresh_server():
+    """A server no browser has talked to yet (routing bugs show on the first session only)."""
+    proc, base = _start_server()
+    yield base
+    _stop_server(proc)
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,0 +1,95 @@
+"""Hessian benchmarks (prints Markdown tables; targets in DESIGN.md "Performance budget").
+
+1. hessian.exact (torch.func, forward over reverse) vs a row-by-row double-backward loop,
+   ~50 to ~2,000 parameters, and exact + eigvalsh for ≤ 1,000 parameters (target ≤ 100 ms).
+2. top_eigenvalues (Lanczos on HVPs) k=1 and k=5 at ~10k and ~100k parameters vs power
+   iteration with deflation, both on the same HVP; HVP counts and errors against a tight
+   Lanczos reference (target at 100k, k=5: ≤ 0.25 s with fewer HVPs).
+
+Run: .venv/bin/python benchmarks/bench_hessian.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from _util import table, timeit
+
+from core import data, hessian, models
+
+
+def mlp_loss(in_dim: int, width: int, depth: int, n: int, seed: int = 0):
+    X, y = data.teacher_regression(n=n, in_dim=in_dim, out_dim=1, seed=seed)
+    net = models.MLP(in_dim, width, depth, 1, activation="tanh", seed=seed)
+    return models.flat_loss(net, X, y)
+
+
+def bench_exact() -> str:
+    rows = []
+    for width in (4, 12, 20, 29, 43):
+        E, theta = mlp_loss(in_dim=4, width=width, depth=2, n=64)
+        P = theta.numel()
+        t_exact = timeit(lambda E=E, theta=theta: hessian.exact(E, theta), repeat=5)
+        t_eig = timeit(lambda E=E, theta=theta: torch.linalg.eigvalsh(hessian.exact(E, theta)), repeat=5)
+        t_rows = timeit(lambda E=E, theta=theta: hessian.row_by_row(E, theta), repeat=1 if P > 1000 else 3)
+        rows.append(
+            {
+                "parameters": P,
+                "exact (ms)": f"{t_exact * 1e3:.1f}",
+                "exact + eigvalsh (ms)": f"{t_eig * 1e3:.1f}",
+                "row-by-row (ms)": f"{t_rows * 1e3:.1f}",
+                "speed-up": f"{t_rows / t_exact:.1f}×",
+            }
+        )
+    return table(rows)
+
+
+def bench_top_eigenvalues() -> str:
+    rows = []
+    for width, label in ((64, "~10k"), (220, "~100k")):
+        E, theta = mlp_loss(in_dim=10, width=width, depth=3, n=128)
+        P = theta.numel()
+        reference = hessian.top_eigenvalues(E, theta, k=6, tol=1e-14, seed=1)
+        for k in (1, 5):
+            ref = reference[:k]
+
+            def lanczos(E=E, theta=theta, k=k):
+                return hessian.top_eigenvalues(E, theta, k=k, tol=1e-8, return_info=True)
+
+            def power(E=E, theta=theta, k=k):
+                return hessian.power_iteration(E, theta, k=k, tol=1e-8, max_iter=2000)
+
+            t_l = timeit(lanczos, repeat=3)
+            vals_l, info = lanczos()
+            t0 = time.perf_counter()
+            vals_p, n_p = power()
+            t_p = time.perf_counter() - t0
+            err = lambda v, ref=ref: float(((v - ref).abs() / ref.abs()).max())  # noqa: E731
+            rows.append(
+                {
+                    "parameters": f"{P:,} ({label})",
+                    "k": k,
+                    "Lanczos (s)": f"{t_l:.3f}",
+                    "Lanczos HVPs": info.n_hvp,
+                    "Lanczos rel. error": f"{err(vals_l):.1e}",
+                    "power+deflation (s)": f"{t_p:.3f}",
+                    "power HVPs": n_p,
+                    "power rel. error": f"{err(vals_p):.1e}",
+                }
+            )
+    return table(rows)
+
+
+def main() -> None:
+    torch.manual_seed(0)
+    hessian.warm_up()  # the first torch.func call costs ~1 s once per process
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
+    print("## Exact Hessian (tanh MLP 4-w-w-1, N=64)\n")
+    print(bench_exact())
+    print("\n## Top eigenvalues (tanh MLP 10-w-w-w-1, N=128)\n")
+    print(bench_top_eigenvalues())
+
+
+if __name__ == "__main__":
+    main()
