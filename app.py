@@ -25,7 +25,7 @@ for section in SECTIONS:
     c2.markdown(section.claim)
     info = pages[section.page]
     if ui.page_exists(info):
-        c3.page_link(info.path, label=info.label, icon=info.icon)
+        ui.page_link(info, c3)
     else:
         c3.markdown(f"*{info.label}: coming*")
 

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from core import charts
 
@@ -59,6 +60,19 @@ def page_exists(info: PageInfo) -> bool:
 
 def available_pages() -> list[PageInfo]:
     return [p for p in PAGES if page_exists(p)]
+
+
+def page_link(info: PageInfo, container=None) -> None:
+    """A link to one of our pages; plain text when Streamlit cannot route to it
+    (with no pages/ folder, even app.py itself is not a routable page)."""
+    container = container or st
+    if len(available_pages()) > 1:
+        try:
+            container.page_link(info.path, label=info.label, icon=info.icon)
+            return
+        except StreamlitPageNotFoundError:
+            pass
+    container.markdown(f"{info.label}")
 
 
 # --- per-run state -------------------------------------------------------------
@@ -99,7 +113,7 @@ def page(title: str, intro: str | None = None) -> None:
     with st.sidebar:
         st.markdown("### Optimization Lab")
         for info in available_pages():
-            st.page_link(info.path, label=info.label, icon=info.icon)
+            page_link(info)
         st.divider()
         toggle(
             "present",
@@ -234,6 +248,21 @@ def toggle(key: str, label: str, default: bool = False, help: str | None = None)
             )
         return value
     return _register(key, label, default, value, "true or false", raw)
+
+
+def tabs(key: str, labels: list[str], default: str | None = None) -> list:
+    """URL-bound tabs (``?key=<label>``) that run lazily: ``tab.open`` is True only for the shown one.
+
+    Put cheap controls in every tab (so their state and URL keys survive a tab switch)
+    and compute only ``if tab.open``. Streamlit drops an unknown label from the URL; the
+    page says so like for any other control.
+    """
+    raw = _raw(key)
+    default = default if default is not None else labels[0]
+    containers = st.tabs(labels, key=key, bind="query-params", default=default)
+    value = st.session_state.get(key, default)
+    _register(key, "section", default, value, "one of " + ", ".join(labels), raw)
+    return containers
 
 
 # --- finishing a page ------------------------------------------------------------

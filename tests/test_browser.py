@@ -45,7 +45,8 @@ def test_deep_link_on_a_fresh_server_opens_the_right_page(browser, fresh_server,
     # our navigation with proper labels, not Streamlit's file-name menu
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
     labels = _sidebar_labels(page)
-    assert labels[0].endswith("Home") and len(labels) == len(PAGES)
+    if len(PAGES) > 1:  # with no pages/ folder there is nothing to navigate to
+        assert labels[0].endswith("Home") and len(labels) == len(PAGES), labels
     # the link's state was applied: presenter mode is on
     assert page.get_by_role("switch", name="Presenter mode").is_checked()
     page.close()
