@@ -115,18 +115,50 @@ def page(title: str, intro: str | None = None) -> None:
         for info in available_pages():
             page_link(info)
         st.divider()
-        toggle(
-            "present",
-            "Presenter mode",
-            False,
-            help="Larger type and thicker lines for a projector. Also ?present=true.",
+        _global_toggle(
+            "present", "Presenter mode", "Larger type and thicker lines for a projector. Also ?present=true."
         )
-        toggle("contrast", "High contrast", False, help="Black-on-white text and stronger chart lines.")
+        _global_toggle(
+            "contrast", "High contrast", "Black-on-white text and stronger chart lines. Also ?contrast=true."
+        )
     _inject_css()
     st.title(title)
     _run().notes = st.container()
     if intro:
         st.markdown(intro)
+
+
+def _global_toggle(key: str, label: str, help: str) -> bool:
+    """A switch that follows the user from page to page and shows in the URL as ?key=true.
+
+    Not ``bind="query-params"``: a page link drops the query string, and a bound widget
+    then falls back to its default (measured in the browser). Here the URL sets the value
+    when it names one, the session remembers it across pages, and the URL is kept in step.
+    """
+    remembered = st.session_state.setdefault("_ui_sticky", {})
+    raw = _raw(key)
+    if raw:
+        wanted = raw[-1].strip().lower()
+        if len(raw) == 1 and wanted in ("true", "false"):
+            remembered[key] = wanted == "true"
+            if key in st.session_state:  # the widget exists already: move it too
+                st.session_state[key] = remembered[key]
+        else:
+            st.session_state.setdefault("_ui_global_notes", []).append(
+                f"Link parameter `{key}` = `{_show(raw[-1])}` is not valid (true or false); "
+                f"using {bool(remembered.get(key, False))}."
+            )
+    kw = {} if key in st.session_state else {"value": bool(remembered.get(key, False))}
+    value = bool(st.toggle(label, key=key, help=help, **kw))
+    remembered[key] = value
+    try:
+        if value:
+            st.query_params[key] = "true"
+        elif key in st.query_params:
+            del st.query_params[key]
+    except Exception:  # the URL is a convenience, never a reason to fail
+        pass
+    return value
 
 
 def _inject_css() -> None:
@@ -241,13 +273,17 @@ def toggle(key: str, label: str, default: bool = False, help: str | None = None)
     """A URL-bound on/off switch (``?key=true``)."""
     raw = _raw(key)
     value = st.toggle(label, key=key, help=help, bind="query-params", **_value_kw(key, default))
-    if key in GLOBAL_KEYS:
-        if raw and not (len(raw) == 1 and _matches(raw[0], value)):
-            st.session_state.setdefault("_ui_global_notes", []).append(
-                f"Link parameter `{key}` = `{_show(raw[-1])}` is not valid (true or false); using {value}."
-            )
-        return value
     return _register(key, label, default, value, "true or false", raw)
+
+
+def text(key: str, label: str, default: str, max_chars: int = 200, help: str | None = None) -> str:
+    """A URL-bound one-line text field. The page parses the text and says what it cannot use;
+    Streamlit cuts a URL value longer than ``max_chars`` to that length (and the page says so)."""
+    raw = _raw(key)
+    value = st.text_input(
+        label, key=key, help=help, max_chars=max_chars, bind="query-params", **_value_kw(key, default)
+    )
+    return _register(key, label, default, value, f"text of at most {max_chars} characters", raw)
 
 
 def tabs(key: str, labels: list[str], default: str | None = None) -> list:
@@ -259,7 +295,9 @@ def tabs(key: str, labels: list[str], default: str | None = None) -> list:
     """
     raw = _raw(key)
     default = default if default is not None else labels[0]
-    containers = st.tabs(labels, key=key, bind="query-params", default=default)
+    # As for the other controls: once session state holds the value, pass no default too.
+    kw = {} if key in st.session_state else {"default": default}
+    containers = st.tabs(labels, key=key, bind="query-params", **kw)
     value = st.session_state.get(key, default)
     _register(key, "section", default, value, "one of " + ", ".join(labels), raw)
     return containers

@@ -78,4 +78,10 @@ def test_presenter_switch_enlarges_the_type(browser, server, screenshot_dir):
     assert size() > before
     assert "present=true" in page.url
     page.screenshot(path=str(screenshot_dir / "home_presenter.png"))
+    if len(PAGES) > 1:  # it follows the instructor to the next page (a page link drops the query string)
+        label = _sidebar_labels(page)[1].split("\n")[-1].strip()
+        page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']").nth(1).click()
+        wait_for_script(page)
+        page.wait_for_function("parseFloat(getComputedStyle(document.documentElement).fontSize) > 20", timeout=15_000)
+        assert "present=true" in page.url, (label, page.url)
     page.close()

@@ -60,11 +60,14 @@ def _extremes(widget, which: int):
         return widget.options[-1 if which else 0]
     if kind in ("Checkbox", "Toggle"):
         return bool(which)
+    if kind == "TextInput":
+        garbage = ("", "nan, inf, -1e400, ☃, 0x1f; DROP TABLE")
+        return garbage[which][: widget.max_chars or None]
     return None
 
 
 def _controls(at):
-    for kind in ("slider", "number_input", "selectbox", "radio", "checkbox", "toggle"):
+    for kind in ("slider", "number_input", "selectbox", "radio", "checkbox", "toggle", "text_input"):
         yield from getattr(at, kind)
 
 
