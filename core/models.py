@@ -92,10 +92,14 @@ class MLP(nn.Module):
             init_scale=init_scale,
             seed=seed,
         )
-        blocks = [Block(in_dim, width, activation, batchnorm, skip=False)]
-        blocks += [Block(width, width, activation, batchnorm, skip) for _ in range(depth - 1)]
-        self.blocks = nn.ModuleList(blocks)
-        self.out = nn.Linear(width, out_dim, dtype=DTYPE)
+        # nn.Linear draws a throw-away default init from the *global* RNG; fork it so that
+        # building a net leaves the caller's random stream untouched (reset_parameters then
+        # draws the real weights from a private generator).
+        with torch.random.fork_rng(devices=[]):
+            blocks = [Block(in_dim, width, activation, batchnorm, skip=False)]
+            blocks += [Block(width, width, activation, batchnorm, skip) for _ in range(depth - 1)]
+            self.blocks = nn.ModuleList(blocks)
+            self.out = nn.Linear(width, out_dim, dtype=DTYPE)
         self.reset_parameters(init_scale, seed)
 
     @torch.no_grad()

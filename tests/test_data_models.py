@@ -40,6 +40,14 @@ def test_samplers_are_seeded_and_leave_the_global_rng_alone():
     assert torch.equal(state, torch.random.get_rng_state())
 
 
+def test_mlp_is_seeded_and_leaves_the_global_rng_alone():
+    state = torch.random.get_rng_state()
+    a = models.flatten(models.MLP(3, 4, 2, 1, seed=5))
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert torch.equal(a, models.flatten(models.MLP(3, 4, 2, 1, seed=5)))
+    assert not torch.equal(a, models.flatten(models.MLP(3, 4, 2, 1, seed=6)))
+
+
 def test_mlp_init_variance_is_scale_over_fan_in():
     net = models.MLP(200, 300, 2, 1, init_scale=2.0, seed=0)
     W = net.blocks[1].linear.weight.detach()
