@@ -488,8 +488,8 @@ def mlp_hessian(
     k = max(1, min(int(k), P))
     top, info = hessian.top_eigenvalues(E, theta, k=k, which="largest", seed=seed, return_info=True)
     bottom, info_b = hessian.top_eigenvalues(E, theta, k=k, which="smallest", seed=seed, return_info=True)
-    eig = torch.linalg.eigvalsh(H)
-    G_eig = torch.linalg.eigvalsh(G)
+    eig = hessian.eigenvalues(H)
+    G_eig = hessian.eigenvalues(G)
     groups = [(_group_name(name), s) for name, s in models.layer_slices(net)]
     return MLPHessian(
         n_parameters=P,

@@ -399,7 +399,7 @@ def hessian_report(
     top, info = hessian.top_eigenvalues(E, th, k=min(k, th.numel()), seed=seed, tol=1e-8, return_info=True)
     if exact:
         H = hessian.exact(E, th)
-        spectrum = torch.linalg.eigvalsh(H).flip(0)
+        spectrum = hessian.eigenvalues(H).flip(0)
         norms, share = hessian.block_norms(H, slices), hessian.off_block_share(H, slices)
     else:
         spectrum = None

@@ -361,7 +361,7 @@ def layer_reports(net: models.MLP, X: torch.Tensor, y: torch.Tensor):
                 kappa=g.condition_number,
             )
         )
-    return reports, hessian.spectrum_summary(torch.linalg.eigvalsh(H))
+    return reports, hessian.spectrum_summary(hessian.eigenvalues(H))
 
 
 def train_with_stats(

@@ -171,3 +171,24 @@ def test_hvp_operator_equals_H_times_v(case):
     apply = hessian.hvp_operator(E, theta)
     for v in random_vectors(theta.numel(), 3, seed=2):
         assert_close(apply(v), H @ v, what="retained-graph Hv")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_eigenvalues_match_torch_eigvalsh(case):
+    net, X, y, mode = build(case)
+    H = hessian.exact(*models.flat_loss(net, X, y, mode))
+    reference = torch.linalg.eigvalsh(H)
+    fast = hessian.eigenvalues(H)
+    assert fast.dtype == torch.float64 and fast.shape == reference.shape
+    torch.testing.assert_close(fast, reference, rtol=1e-10, atol=1e-12 * float(reference.abs().max()))
+
+
+def test_eigenvalues_of_a_known_matrix_and_bad_input():
+    Q, _ = torch.linalg.qr(torch.randn(6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
+    lam = torch.tensor([-3.0, -1e-9, 0.0, 0.5, 2.0, 1e4], dtype=torch.float64)
+    torch.testing.assert_close(hessian.eigenvalues(Q @ torch.diag(lam) @ Q.T), lam, rtol=0, atol=1e-11)
+    assert hessian.eigenvalues(torch.zeros(0, 0)).numel() == 0
+    with pytest.raises(ValueError, match="NaN or inf"):
+        hessian.eigenvalues(torch.full((2, 2), float("nan")))
+    with pytest.raises(ValueError, match="square"):
+        hessian.eigenvalues(torch.zeros(2, 3))
