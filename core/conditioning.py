@@ -799,10 +799,11 @@ def time_hvp(sizes: list[int], batch: int = 32, seed: int = 0, repeats: int = 3)
 
     f = torch.func.grad(E)
     times = []
-    for _ in range(repeats + 1):  # the first call pays one-off set-up costs
-        t0 = time.perf_counter()
-        torch.func.jvp(f, (theta,), (v,))
-        times.append(time.perf_counter() - t0)
+    with hessian.FORWARD_AD_LOCK:  # forward-mode AD is not thread-safe (core/hessian.py)
+        for _ in range(repeats + 1):  # the first call pays one-off set-up costs
+            t0 = time.perf_counter()
+            torch.func.jvp(f, (theta,), (v,))
+            times.append(time.perf_counter() - t0)
     return float(np.median(times[1:]))
 
 

@@ -14,6 +14,7 @@ tensor([[2., 0.],
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,14 @@ from core import models
 
 DTYPE = torch.float64
 LossFn = Callable[[torch.Tensor], torch.Tensor]
+
+# Forward-mode AD keeps its dual levels in process-global state (torch 2.13): two threads inside
+# jvp/jacfwd at once break each other's level ("Trying to create a dual Tensor for forward AD
+# but no level exists"). Streamlit runs each session's script in its own thread, so every
+# forward-mode transform takes this lock. Measured with 4 threads × 200 calls of exact + hvp:
+# 763 errors without it, 0 with it; reverse mode (grad, vmap, jacrev) needs no lock. Found by
+# benchmarks/bench_load.py (20 browser sessions); tests/test_hessian_threads.py keeps it fixed.
+FORWARD_AD_LOCK = threading.RLock()
 
 
 # --- exact -------------------------------------------------------------------
@@ -38,7 +47,8 @@ def exact(loss_fn: LossFn, theta: torch.Tensor) -> torch.Tensor:
     over ``grad`` matches ``torch.autograd.functional.hessian`` to 1e-15
     (tests/test_hessian.py, the batch-norm case).
     """
-    H = jacfwd(grad(loss_fn))(theta.detach())
+    with FORWARD_AD_LOCK:
+        H = jacfwd(grad(loss_fn))(theta.detach())
     return (H + H.T) / 2
 
 
@@ -91,7 +101,8 @@ def hvp(loss_fn: LossFn, theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     def single(u):
         return jvp(grad(loss_fn), (theta,), (u,))[1]
 
-    return vmap(single)(v) if v.ndim == 2 else single(v)
+    with FORWARD_AD_LOCK:
+        return vmap(single)(v) if v.ndim == 2 else single(v)
 
 
 def hvp_operator(loss_fn: LossFn, theta: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:

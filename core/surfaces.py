@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 DTYPE = torch.float64
+SINGULAR_RTOL = 1e-12  # λ_min/λ_max below this: the quadratic's minimum is not unique
 
 
 def _as_tensor(a, dtype=DTYPE) -> torch.Tensor:
@@ -67,10 +68,26 @@ class LinearRegression(Surface):
         return residual.pow(2).mean(-1) + self.lam * theta.pow(2).sum(-1)
 
     def minimizer(self) -> torch.Tensor:
-        """w* = (XᵀX/N + λI)⁻¹ Xᵀt/N (unique when λ > 0 or X has full rank)."""
+        """w* = (XᵀX/N + λI)⁻¹ Xᵀt/N (unique when λ > 0 or X has full rank).
+
+        When λ = 0 and X is rank-deficient (N < P, or a constant input) every point of a
+        line or plane is a minimum; this returns the one of smallest norm, A⁺Xᵀt/N.
+        """
+        A, b = self._normal_equations()
+        if not self.unique_minimum:
+            return torch.linalg.pinv(A, hermitian=True, rtol=SINGULAR_RTOL) @ b
+        return torch.linalg.solve(A, b)
+
+    @property
+    def unique_minimum(self) -> bool:
+        """False when the minima form a line or plane (λ = 0 and XᵀX singular up to rounding)."""
+        eig = torch.linalg.eigvalsh(self._normal_equations()[0])  # ascending, ≥ 0 up to rounding
+        return bool(eig[0] > SINGULAR_RTOL * eig[-1]) and bool(eig[-1] > 0)
+
+    def _normal_equations(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """A = XᵀX/N + λI [P, P] and b = Xᵀt/N [P]: ∇E(w) = 2(Aw − b)."""
         N, P = self.X.shape
-        A = self.X.T @ self.X / N + self.lam * torch.eye(P, dtype=self.X.dtype)
-        return torch.linalg.solve(A, self.X.T @ self.t / N)
+        return self.X.T @ self.X / N + self.lam * torch.eye(P, dtype=self.X.dtype), self.X.T @ self.t / N
 
 
 @dataclass(frozen=True, eq=False)

@@ -79,6 +79,32 @@ def test_linear_regression_minimizer_has_zero_gradient():
     assert float(grad.abs().max()) < 1e-14
 
 
+@pytest.mark.parametrize(
+    ("X", "t", "w_star"),
+    [
+        ([[0.0, 1.0]], [1.0], (0.0, 1.0)),  # Non-convexity page, one layer, N = 1, x = 0: E = (w₂ − 1)²
+        ([[1.0, 1.0]], [2.0], (1.0, 1.0)),  # N = 1, x = 1: the line w₁ + w₂ = 2, nearest point to 0
+        ([[2.0, 4.0], [1.0, 2.0]], [2.0, 1.0], (0.2, 0.4)),  # collinear inputs: the line 2w₁ + 4w₂ = 2
+    ],
+)
+def test_singular_linear_regression_gives_the_minimum_norm_minimizer(X, t, w_star):
+    """λ = 0 with XᵀX singular: a line of minima (torch.linalg.solve used to raise); the closed form is
+    the projection of 0 onto the line, w* = A⁺Xᵀt/N."""
+    E = surfaces.linear_regression(torch.tensor(X, dtype=torch.float64), T(*t), 0.0)
+    w = E.minimizer()
+    assert torch.allclose(w, T(*w_star), rtol=0, atol=1e-14), w
+    assert not E.unique_minimum
+    w = w.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(E(w), w)
+    assert float(grad.abs().max()) < 1e-14 and float(E(w)) == pytest.approx(0.0, abs=1e-28)
+
+
+def test_regular_linear_regression_has_a_unique_minimum():
+    E = surfaces.linear_regression(torch.tensor([[0.0, 1.0]], dtype=torch.float64), T(1.0), 0.1)
+    assert E.unique_minimum
+    assert torch.allclose(E.minimizer(), T(0.0, 1 / 1.1), rtol=0, atol=1e-15)  # (A + λI)⁻¹b, A = diag(0, 1)
+
+
 def test_bad_shapes_are_rejected():
     with pytest.raises(ValueError):
         surfaces.linear_regression([1.0, 2.0], [1.0], 0.1)
