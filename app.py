@@ -25,7 +25,7 @@ for section in SECTIONS:
     c2.markdown(section.claim)
     info = pages[section.page]
     if ui.page_exists(info):
-        ui.page_link(info, c3)
+        ui.page_link(info, c3, preset=section.preset)
     else:
         c3.markdown(f"*{info.label}: coming*")
 

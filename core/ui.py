@@ -18,17 +18,24 @@ what the URL asked for with what the widget returned and says so on the page.
 from __future__ import annotations
 
 import functools
+import hashlib
+import html
+import importlib.util
 import math
+import pickle
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from core import charts
+from core import charts, lecture
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +58,8 @@ PAGES = [
 
 # Keys every page understands (shared sidebar); all others belong to one page.
 GLOBAL_KEYS = ("present", "contrast")
+# What a global switch accepts in the URL (?present=1 is what people type on a slide).
+_SWITCH_WORDS = {"true": True, "1": True, "false": False, "0": False}
 MAX_SHOWN = 40  # characters of a rejected URL value quoted back to the user
 
 
@@ -62,11 +71,15 @@ def available_pages() -> list[PageInfo]:
     return [p for p in PAGES if page_exists(p)]
 
 
-def page_link(info: PageInfo, container=None) -> None:
-    """A link to one of our pages; plain text when Streamlit cannot route to it
-    (with no pages/ folder, even app.py itself is not a routable page)."""
+def page_link(info: PageInfo, container=None, preset: str | None = None) -> None:
+    """A link to one of our pages, opening it in ``preset`` (core/lecture.py) when given;
+    plain text when Streamlit cannot route to it (with no pages/ folder, even app.py
+    itself is not a routable page)."""
     container = container or st
     if len(available_pages()) > 1:
+        if preset is not None:
+            container.markdown(preset_anchor(info, preset, f"{info.label}: {preset}"), unsafe_allow_html=True)
+            return
         try:
             container.page_link(info.path, label=info.label, icon=info.icon)
             return
@@ -85,6 +98,8 @@ class _Run:
     controls: dict[str, Any]  # key -> default
     values: dict[str, Any]  # key -> current value
     labels: dict[str, str]
+    presets: Any = None  # st container under the title, filled by finish() (values known by then)
+    charts: int = 0  # charts shown so far: numbers their download buttons
 
 
 def _run() -> _Run:
@@ -107,8 +122,8 @@ def high_contrast() -> bool:
 
 def page(title: str, intro: str | None = None) -> None:
     """Configure the page, draw the shared sidebar, and open the notes box."""
-    st.set_page_config(page_title=f"{title} · Optimization Lab", page_icon="📉", layout="wide")
-    warm_up()
+    tab_title = title if title == "Optimization Lab" else f"{title} · Optimization Lab"
+    st.set_page_config(page_title=tab_title, page_icon="📉", layout="wide")
     st.session_state["_ui_run"] = _Run(page=title, notes=None, controls={}, values={}, labels={})
     with st.sidebar:
         st.markdown("### Optimization Lab")
@@ -116,7 +131,9 @@ def page(title: str, intro: str | None = None) -> None:
             page_link(info)
         st.divider()
         _global_toggle(
-            "present", "Presenter mode", "Larger type and thicker lines for a projector. Also ?present=true."
+            "present",
+            "Presenter mode",
+            "For a projector: larger type, thicker lines, explanations folded away. Also ?present=1.",
         )
         _global_toggle(
             "contrast", "High contrast", "Black-on-white text and stronger chart lines. Also ?contrast=true."
@@ -124,8 +141,16 @@ def page(title: str, intro: str | None = None) -> None:
     _inject_css()
     st.title(title)
     _run().notes = st.container()
+    if lecture.PRESETS.get(title):
+        _run().presets = st.container()
     if intro:
-        st.markdown(intro)
+        prose(intro)
+    # Warm-up (import torch, thread policy, first torch.func call: seconds on a fresh server)
+    # after the title, sidebar and intro are drawn, so it never delays the first paint. A topic
+    # page has imported torch already and computes next: warm it now. The home page needs no
+    # torch: it warms up in finish(), once it is drawn (benchmarks/bench_coldstart.py).
+    if "torch" in sys.modules:
+        warm_up()
 
 
 def _global_toggle(key: str, label: str, help: str) -> bool:
@@ -139,13 +164,13 @@ def _global_toggle(key: str, label: str, help: str) -> bool:
     raw = _raw(key)
     if raw:
         wanted = raw[-1].strip().lower()
-        if len(raw) == 1 and wanted in ("true", "false"):
-            remembered[key] = wanted == "true"
+        if len(raw) == 1 and wanted in _SWITCH_WORDS:
+            remembered[key] = _SWITCH_WORDS[wanted]
             if key in st.session_state:  # the widget exists already: move it too
                 st.session_state[key] = remembered[key]
         else:
             st.session_state.setdefault("_ui_global_notes", []).append(
-                f"Link parameter `{key}` = `{_show(raw[-1])}` is not valid (true or false); "
+                f"Link parameter `{key}` = `{_show(raw[-1])}` is not valid (true/1 or false/0); "
                 f"using {bool(remembered.get(key, False))}."
             )
     kw = {} if key in st.session_state else {"value": bool(remembered.get(key, False))}
@@ -161,15 +186,52 @@ def _global_toggle(key: str, label: str, help: str) -> bool:
     return value
 
 
+_PRESET_CSS = """
+.optlab-presets a { display: inline-block; margin: 0.15rem 0.15rem; padding: 0.1rem 0.75rem;
+  border: 1px solid #0072B2; border-radius: 1rem; color: #0072B2; text-decoration: none; }
+.optlab-presets a:hover, .optlab-presets a:focus { background: #E6F1F8; }
+.optlab-presets a.active { background: #0072B2; color: #FFFFFF; }
+"""
+
+
+# Measured on 1280×720 screenshots: at presenter type sizes, two charts side by side
+# truncate their titles and legends, so a row of two columns that holds a chart stacks
+# (full width each). Rows of controls stay side by side, and so do rows of three or more
+# small multiples and rows inside a container keyed SMALL_MULTIPLES-…: maps whose shape is
+# the point would be stretched flat.
+SMALL_MULTIPLES = "optlab-small-multiples"
+_TWO_CHART_ROW = (
+    '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"]:nth-child(2):last-child)'
+    f':has([data-testid="stVegaLiteChart"]):not([class*="st-key-{SMALL_MULTIPLES}"] *)'
+)
+_PRESENTER_LAYOUT_CSS = f"""
+[data-testid="stMainBlockContainer"] {{ padding: 3.5rem 1.5rem 4rem 1.5rem; }}
+{_TWO_CHART_ROW} {{ flex-wrap: wrap; }}
+{_TWO_CHART_ROW} > [data-testid="stColumn"] {{
+  width: 100% !important; min-width: 100% !important; flex: 1 1 100% !important; }}
+"""
+
+
 def _inject_css() -> None:
-    css = []
+    css = [_PRESET_CSS]
     if presenter():
         # Streamlit sizes text in rem: scaling the root scales the whole page.
         css.append("html { font-size: 22px; } .stMarkdown p, .stMarkdown li { line-height: 1.5; }")
+        css.append(_PRESENTER_LAYOUT_CSS)
     if high_contrast():
         css.append("body, .stMarkdown, p, li, label { color: #000 !important; }")
     if css:
         st.html("<style>" + "\n".join(css) + "</style>")
+
+
+def prose(md: str, label: str = "Explanation") -> None:
+    """Explanatory paragraphs: shown as they are, but folded into a collapsed expander in
+    presenter mode so that the charts get the room. The live numbers to notice are never prose."""
+    if presenter():
+        with st.expander(label, icon=":material/notes:"):
+            st.markdown(md)
+    else:
+        st.markdown(md)
 
 
 def note(text: str) -> None:
@@ -185,6 +247,27 @@ def _raw(key: str) -> list[str]:
         return st.query_params.get_all(key)
     except Exception:
         return []
+
+
+def _finite_or_text(raw: str) -> bool:
+    """False for a URL value that reads as an infinite number ('inf', '1e400', 400 nines)."""
+    try:
+        return math.isfinite(float(raw))
+    except ValueError:
+        return True
+
+
+def _drop_param(key: str) -> None:
+    """Remove ``key`` from the URL and from the page-load copy that Streamlit seeds bound
+    widgets from (private in 1.67, hence guarded; tests/test_fuzz.py covers it)."""
+    try:
+        from streamlit.runtime.state import get_session_state
+
+        with get_session_state().query_params() as qp:
+            qp._initial_query_params.pop(key, None)
+        del st.query_params[key]
+    except Exception:  # the URL is a convenience, never a reason to fail
+        pass
 
 
 def _show(raw: str) -> str:
@@ -216,10 +299,27 @@ def _register(key: str, label: str, default: Any, value: Any, allowed: str, raw:
     return value
 
 
+def _claim(key: str) -> bool:
+    """Make ``key`` this page's control; True when session state holds a value for it.
+
+    Pages share keys with other ranges and options (lam, steps, depth, seed, section, ...),
+    and Streamlit keeps a moved widget's value under its key after the user leaves its page:
+    moving "steps" to 310 on Non-convexity, then following the sidebar link to Conditioning
+    (max 300) raised StreamlitValueAboveMaxError there (found by benchmarks/bench_load.py).
+    So a key last used by another page starts from this page's default; a page's own keys
+    keep their values across visits, as before."""
+    owners = st.session_state.setdefault("_ui_owner", {})
+    page = _run().page
+    if owners.get(key, page) != page:
+        st.session_state.pop(key, None)
+    owners[key] = page
+    return key in st.session_state
+
+
 def _value_kw(key: str, default: Any) -> dict:
     # Once a value lives in session state (a reset or preset wrote it), passing a
     # default too would make Streamlit warn about two sources of truth.
-    return {} if key in st.session_state else {"value": default}
+    return {} if _claim(key) else {"value": default}
 
 
 def slider(
@@ -246,6 +346,10 @@ def number(
 ):
     """A URL-bound number input with hard bounds."""
     raw = _raw(key)
+    if isinstance(default, int) and not all(_finite_or_text(r) for r in raw):
+        # Streamlit's int number_input raises OverflowError on ?key=inf or 1e400 (int(inf)):
+        # drop such a value from the URL first; the note below still quotes it.
+        _drop_param(key)
     value = st.number_input(
         label,
         min_value=min_value,
@@ -263,7 +367,7 @@ def number(
 def select(key: str, label: str, options: list[str], default: str, help: str | None = None, horizontal: bool = False):
     """A URL-bound choice among strings (radio when ``horizontal``, else a select box)."""
     raw = _raw(key)
-    kw = {} if key in st.session_state else {"index": options.index(default)}
+    kw = {} if _claim(key) else {"index": options.index(default)}
     widget = functools.partial(st.radio, horizontal=True) if horizontal else st.selectbox
     value = widget(label, options, key=key, help=help, bind="query-params", **kw)
     return _register(key, label, default, value, "one of " + ", ".join(options), raw)
@@ -296,7 +400,7 @@ def tabs(key: str, labels: list[str], default: str | None = None) -> list:
     raw = _raw(key)
     default = default if default is not None else labels[0]
     # As for the other controls: once session state holds the value, pass no default too.
-    kw = {} if key in st.session_state else {"default": default}
+    kw = {} if _claim(key) else {"default": default}
     containers = st.tabs(labels, key=key, bind="query-params", **kw)
     value = st.session_state.get(key, default)
     _register(key, "section", default, value, "one of " + ", ".join(labels), raw)
@@ -314,9 +418,13 @@ def view_link(values: dict[str, Any] | None = None) -> str:
     for key in GLOBAL_KEYS:
         if st.session_state.get(key):
             values[key] = True
-    query = urlencode({k: str(v).lower() if isinstance(v, bool) else _fmt(v) for k, v in values.items()})
+    query = urlencode({k: _url_value(v) for k, v in values.items()})
     base = st.context.url or ""
     return f"{base}?{query}" if query else base
+
+
+def _url_value(v: Any) -> str:
+    return str(v).lower() if isinstance(v, bool) else _fmt(v)
 
 
 def _fmt(v: Any) -> str:
@@ -330,9 +438,80 @@ def _reset(keys: dict[str, Any]) -> None:
         st.session_state[key] = default
 
 
+# --- lecture presets ----------------------------------------------------------------
+# A preset puts every control of a page into the state of one slide (core/lecture.py).
+# A preset IS a deep link: its query string names the controls it sets, and a freshly
+# opened page takes the default for every other control. Applying one is following that
+# link (a new session), so the address bar, the back button and "Link to this view" hold
+# the preset, exactly as on a slide. (Measured in the browser: writing the controls from a
+# callback pushes one history entry per control, and a link to the same page through
+# st.page_link keeps the values of the controls it does not name.)
+
+
+def preset_state(controls: dict[str, Any], preset: dict[str, Any]) -> dict[str, Any]:
+    """All controls of a page: the preset's value where it names one, the default elsewhere."""
+    return {key: preset.get(key, default) for key, default in controls.items()}
+
+
+def preset_query(page: str, name: str) -> dict[str, str]:
+    """The query string that opens ``page`` in preset ``name``; the global switches that
+    are on (presenter mode, high contrast) travel along."""
+    query = {key: _url_value(v) for key, v in lecture.PRESETS[page][name].items()}
+    for key in GLOBAL_KEYS:
+        if st.session_state.get(key):
+            query[key] = "true"
+    return query
+
+
+def url_path(info: PageInfo) -> str:
+    """Where Streamlit serves a script: 'pages/3_Conditioning.py' -> 'Conditioning', app.py -> ''."""
+    if info.path == "app.py":
+        return ""
+    head, _, rest = Path(info.path).stem.partition("_")
+    return rest if head.isdigit() and rest else Path(info.path).stem
+
+
+def preset_anchor(info: PageInfo, name: str, label: str, active: bool = False) -> str:
+    """An HTML link that opens page ``info`` in preset ``name`` (a relative URL, so it works
+    under any base path; target _self, where Streamlit's markdown links open a new tab)."""
+    preset = lecture.PRESETS[info.label][name]
+    href = f"{url_path(info)}?{urlencode(preset_query(info.label, name))}".rstrip("?") or "./"
+    named = ", ".join(f"{k} = {v}" for k, v in preset.items()) or "the slide's settings are the page's defaults"
+    return (
+        f'<a class="optlab-preset{" active" if active else ""}" href="{html.escape(href)}" target="_self" '
+        f'title="{html.escape(named)}">{html.escape(label)}</a>'
+    )
+
+
+def _same(values: dict[str, Any], state: dict[str, Any]) -> bool:
+    def eq(a, b):
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+            return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+        return a == b
+
+    return all(eq(values.get(key), value) for key, value in state.items())
+
+
+def _draw_presets(run: _Run) -> None:
+    """The page's presets as links under the title; the one the page is in now is filled."""
+    presets = lecture.PRESETS.get(run.page, {})
+    if run.presets is None or not presets:
+        return
+    info = next(p for p in PAGES if p.label == run.page)
+    links = [
+        preset_anchor(info, name, name, active=_same(run.values, preset_state(run.controls, preset)))
+        for name, preset in presets.items()
+    ]
+    run.presets.markdown(
+        f'<div class="optlab-presets"><strong>Lecture presets:</strong> {" ".join(links)}</div>',
+        unsafe_allow_html=True,
+    )
+
+
 def finish() -> None:
-    """Report unknown URL keys, then the sidebar's reset button and link to this view."""
+    """Report unknown URL keys, then the presets, the sidebar's reset button and link to this view."""
     run = _run()
+    _draw_presets(run)
     for text in st.session_state.pop("_ui_global_notes", []):
         note(text)
     try:
@@ -356,15 +535,111 @@ def finish() -> None:
         with st.expander("Link to this view", icon=":material/link:"):
             st.caption("Copy this link onto a slide: it opens this page with every control as it is now.")
             st.code(view_link(), language=None, wrap_lines=True)
+    warm_up()  # a no-op once done; on the home page, pays the warm-up after the page is drawn
 
 
 # --- charts and caching ---------------------------------------------------------------
 
 
+def _look() -> tuple[bool, bool]:
+    return presenter(), high_contrast()
+
+
 def show_chart(chart, key: str | None = None, **kwargs):
-    """Render an Altair chart with the current presenter/contrast styling."""
-    styled = charts.styled(chart, presenter=presenter(), high_contrast=high_contrast())
-    return st.altair_chart(styled, width="stretch", key=key, **kwargs)
+    """Render an Altair chart with the current presenter/contrast styling, and its data as CSV.
+
+    Sent as ``charts.chart_spec`` (what ``st.altair_chart`` would send, without its schema
+    validation). A page that can pass the builder and its inputs instead should call ``chart``:
+    a rerun with the same inputs then skips building the chart too."""
+    return show_spec(charts.chart_spec(chart, *_look()), key=key, **kwargs)
+
+
+def chart(builder: Callable, *args, **kwargs):
+    """``show_chart(builder(*args, **kwargs))`` for a builder of ``core.charts``, its styled spec
+    cached on the inputs (frames, arrays and plain values: hashable by ``st.cache_data``).
+    Building an Altair chart costs tens of ms; a cache hit costs the hashing of the inputs."""
+    if getattr(charts, builder.__name__, None) is not builder:
+        raise ValueError(f"{builder!r} is not a chart builder of core.charts")
+    key = hashlib.blake2b(digest_size=16)
+    _digest((builder.__name__, args, kwargs), key)
+    return show_spec(_cached_spec(key.hexdigest(), _look(), builder.__name__, args, kwargs))
+
+
+@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
+def _cached_spec(key: str, look: tuple[bool, bool], _name: str, _args: tuple, _kwargs: dict) -> dict:
+    # Streamlit hashes only ``key`` and ``look`` (not the _underscored inputs): ``_digest``
+    # is several times faster on our frames than Streamlit's general hashing.
+    return charts.chart_spec(getattr(charts, _name)(*_args, **_kwargs), *look)
+
+
+def _digest(obj: Any, h) -> None:
+    """Feed ``obj`` (frames, arrays, containers of plain values) to the hash ``h``."""
+    if isinstance(obj, pd.DataFrame):
+        h.update(repr((obj.shape, list(obj.columns), [str(t) for t in obj.dtypes])).encode())
+        h.update(pd.util.hash_pandas_object(obj).to_numpy().tobytes())
+    elif isinstance(obj, np.ndarray):
+        h.update(repr((obj.shape, obj.dtype.str)).encode())
+        h.update(np.ascontiguousarray(obj).tobytes())
+    elif isinstance(obj, (list, tuple)):
+        h.update(f"{type(obj).__name__}{len(obj)}(".encode())
+        for item in obj:
+            _digest(item, h)
+        h.update(b")")
+    elif isinstance(obj, dict):
+        h.update(f"dict{len(obj)}(".encode())
+        for k, v in obj.items():
+            _digest(k, h)
+            _digest(v, h)
+        h.update(b")")
+    elif obj is None or isinstance(obj, (str, bool, int, float, np.number)):
+        h.update(repr((type(obj).__name__, obj)).encode())
+    else:  # anything else: by its pickle (correct, if slower)
+        h.update(type(obj).__qualname__.encode() + pickle.dumps(obj))
+
+
+def show_spec(spec: dict, key: str | None = None, **kwargs):
+    """Render a Vega-Lite spec (``charts.chart_spec``, ``vega_specs``, ``nonconvex_specs``) across the
+    container, with small buttons under it: the chart's data as CSV, the chart as SVG (PNG is in
+    Streamlit's own chart toolbar). Files are made only when clicked (callables), so a rerun pays
+    nothing for them."""
+    shown = st.vega_lite_chart(spec, width="stretch", key=key, **kwargs)
+    if spec.get("datasets"):
+        run = _run()
+        run.charts += 1
+        title = spec.get("title")
+        title = title.get("text", "") if isinstance(title, dict) else title or ""
+        name = _file_name(run.page, " ".join(title) if isinstance(title, list) else str(title))
+        common = dict(on_click="ignore", type="tertiary", icon=":material/download:")
+        with st.container(horizontal=True, gap="small"):
+            st.download_button(
+                "CSV",
+                functools.partial(charts.csv_text, spec),
+                file_name=f"{name}.csv",
+                mime="text/csv",
+                key=f"_ui_csv_{run.charts}",
+                help="Download this chart's data (CSV)",
+                **common,
+            )
+            if _HAS_SVG:
+                st.download_button(
+                    "SVG",
+                    functools.partial(charts.svg_text, spec),
+                    file_name=f"{name}.svg",
+                    mime="image/svg+xml",
+                    key=f"_ui_svg_{run.charts}",
+                    help="Download this chart as SVG (PNG: the chart's own toolbar, on hover)",
+                    **common,
+                )
+    return shown
+
+
+_HAS_SVG = importlib.util.find_spec("vl_convert") is not None  # optional: SVG export only
+
+
+def _file_name(page: str, title: str) -> str:
+    """``Page-chart-title`` (no extension): letters, digits and dashes only."""
+    words = "".join(c if c.isalnum() else " " for c in f"{page} {title}".strip()).split()
+    return "-".join(words)[:80]
 
 
 def cached(func: Callable | None = None, *, max_entries: int = 64, ttl: float | None = 3600):
@@ -374,9 +649,17 @@ def cached(func: Callable | None = None, *, max_entries: int = 64, ttl: float | 
     """
 
     def wrap(f):
-        return st.cache_data(max_entries=max_entries, ttl=ttl, show_spinner=False)(f)
+        return _cache_data(f, max_entries, ttl)
 
     return wrap(func) if func is not None else wrap
+
+
+@functools.lru_cache(maxsize=256)
+def _cache_data(f: Callable, max_entries: int, ttl: float | None):
+    # One wrapper per function: pages call ``ui.cached(f)(...)`` inline on every rerun, and each
+    # new st.cache_data wrapper reads and hashes f's source again (~1-2 ms each). Bounded: a
+    # function defined in a page script is a new object on every rerun.
+    return st.cache_data(max_entries=max_entries, ttl=ttl, show_spinner=False)(f)
 
 
 @st.cache_resource(show_spinner=False)

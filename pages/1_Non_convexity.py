@@ -107,25 +107,25 @@ st.caption(nonconvex.data_text(result))
 
 left, right = row(2)
 with left:
-    st.vega_lite_chart(map_spec, width="stretch", key=MAP_KEY, on_select=start_from_click, selection_mode="pick")
+    ui.show_spec(map_spec, key=MAP_KEY, on_select=start_from_click, selection_mode="pick")
 with right:
     st.markdown("**Critical points** (∇E = 0), classified by the Hessian's eigenvalues λ₁ ≤ λ₂")
     st.dataframe(nonconvex.critical_frame(result).style.format(precision=4), hide_index=True, width="stretch")
     st.markdown(nonconvex.verdict_text(result))
-    st.vega_lite_chart(curvature_spec, width="stretch")
+    ui.show_spec(curvature_spec)
 
 st.subheader("What to notice")
 st.markdown("\n".join(f"- {line}" for line in nonconvex.notice(result)))
 
 st.subheader("The definition of convexity, made visible")
-st.markdown(
+ui.prose(
     "A function is convex when it lies on or below every chord: "
     r"$E((1-\alpha)\theta_a + \alpha\theta_b) \le (1-\alpha)E(\theta_a) + \alpha E(\theta_b)$ for $\alpha \in [0, 1]$. "
     f"Both models on the same segment ({result.slice_how}); dashed: the chord."
 )
 for column, spec in zip(row(2), slice_specs):
     with column:
-        st.vega_lite_chart(spec, width="stretch")
+        ui.show_spec(spec)
 
 st.subheader("Random restarts: retrain and keep the best")
 st.markdown(nonconvex.shares_text(result))

@@ -19,7 +19,7 @@ def show(*specs: dict) -> None:
     cols = st.columns(1 if ui.presenter() else 2)
     for i, spec in enumerate(specs):
         with cols[i % len(cols)]:
-            st.vega_lite_chart(spec, width="stretch")
+            ui.show_spec(spec)
 
 
 def map_height(look) -> int:
@@ -32,6 +32,9 @@ def line_height(look) -> int:
 
 
 def notice(lines: list[str]) -> None:
+    for line in lines:  # divergence is also said at the top of the page, as on every page
+        if "GD diverged" in line:
+            ui.note(line)
     st.markdown("**What to notice**\n" + "\n".join(f"- {line}" for line in lines))
 
 
@@ -145,7 +148,7 @@ with tab_plateau:
         notice(lines)
 
 with tab_init:
-    st.markdown(
+    ui.prose(
         f"A {net.depth}-layer tanh MLP of width {net.width} on *{net.data}* (set-up in the sidebar), trained from "
         f"zero init, from σ ∈ {{{', '.join(f'{x:g}' for x in pl.SCALES)}}} and from your σ = {net.sigma:g}, "
         "all with the same seed, γ and number of steps."
@@ -155,7 +158,7 @@ with tab_init:
             (curves, saturation, hist), (gradients, lines) = init_view(net, look)
         show(curves, saturation)
         st.markdown(f"**Unit outputs at init, your σ = {net.sigma:g}** (vermillion: saturated, |h| > 0.99)")
-        st.vega_lite_chart(hist, width="stretch")
+        ui.show_spec(hist)
         st.markdown("**Per-layer gradient norm ‖(∂E/∂Wₗ, ∂E/∂bₗ)‖**: zero init vs your σ")
         st.dataframe(gradients.style.format("{:.3e}", subset=list(gradients.columns[1:])), hide_index=True)
         notice(lines)

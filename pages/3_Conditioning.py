@@ -51,10 +51,11 @@ with tab_gd:
         left, right = st.columns(2)
         with left:
             title = "Level sets of E with the GD path"
-            chart = charts.surface_heatmap(view.grid, view.path, view.points, x="θ₁", y="θ₂", title=title, height=360)
-            ui.show_chart(chart)
+            height = 560 if ui.presenter() else 360  # full width in presenter mode: keep the map near square
+            kw = dict(x="θ₁", y="θ₂", title=title, height=height)
+            ui.chart(charts.surface_heatmap, view.grid, view.path, view.points, **kw)
         with right:
-            ui.show_chart(charts.theory_vs_measured(view.distances))
+            ui.chart(charts.theory_vs_measured, view.distances)
         number = st.column_config.NumberColumn
         formats = {c: number(format="%.6f") for c in view.factors.columns[1:-1]} | {
             "|difference|": number(format="%.1e")
@@ -71,13 +72,13 @@ with tab_gd:
     if tab_gd.open:
         with left:
             curves, marks = cd.rate_frames(alphas, gamma)
-            ui.show_chart(charts.rate_vs_lr(curves, marks, limit=1 / max(alphas)))
+            ui.chart(charts.rate_vs_lr, curves, marks, limit=1 / max(alphas))
             slide = abs(1 - 2 * 0.99 * min(alphas) / max(alphas))
             st.caption(f"At γ = 0.99/α_max the flat direction's factor is |1 − 2·0.99·α_min/α_max| = {slide:.4f}.")
         with right:
             with st.spinner("Running GD at 13 condition numbers …"):
                 sweep = ui.cached(cd.kappa_sweep)(rule, lr_amax if rule == "custom" else 0.99, float(tol), int(dims))
-            ui.show_chart(charts.steps_vs_kappa(cd.sweep_frame(sweep)))
+            ui.chart(charts.steps_vs_kappa, cd.sweep_frame(sweep))
             st.caption(cd.notice_sweep(sweep) + " Start θ₀ = (1, …, 1), same γ rule as above.")
 
 with tab_mlp:
@@ -119,25 +120,25 @@ with tab_mlp:
                 f"; each cell: largest |entry| of {stride}×{stride}" if stride > 1 else ""
             )
             lin_h = 1e-3 * float(r.H.abs().max())
-            ui.show_chart(charts.tiled_heatmap(cells, bounds, n, "Exact Hessian H", sub, linear_below=lin_h))
+            ui.chart(charts.tiled_heatmap, cells, bounds, n, "Exact Hessian H", sub, linear_below=lin_h)
         with right:
             lin = 1e-4 * max(abs(s.lambda_max), abs(s.lambda_min))
             title = "Spectrum of H: exact and Lanczos"
-            ui.show_chart(charts.ranked_spectrum(cd.spectrum_frame(r), title, lin, s.cutoff, height=420))
+            ui.chart(charts.ranked_spectrum, cd.spectrum_frame(r), title, lin, s.cutoff, height=420)
             lz = cd.lanczos_table(r).style.format(precision=6).format({"|difference|": "{:.1e}"})
             st.dataframe(lz, hide_index=True, width="stretch", height=250)
         st.subheader("Decomposition: H = Jᵀ(∂²E/∂F²)J + Σ(∂E/∂F)(∂²F/∂θ²)")
-        st.markdown(
+        ui.prose(
             "The first term, the **Gauss–Newton part G**, is positive semi-definite; the second, the **residual "
             "part**, is weighted by the residuals ∂E/∂F = 2(F − y)/N and fades as the fit improves."
         )
         left, right = st.columns(2)
         with left:
             title = "Spectra of H and of its Gauss–Newton part G"
-            ui.show_chart(charts.ranked_spectrum(cd.decomposition_frame(r), title, lin, r.G_summary.cutoff, 420))
+            ui.chart(charts.ranked_spectrum, cd.decomposition_frame(r), title, lin, r.G_summary.cutoff, 420)
         with right:
             hist = cd.history_frame(r)
-            ui.show_chart(charts.loss_curves(hist, y="value", title="Training: loss and the sizes of G and H − G"))
+            ui.chart(charts.loss_curves, hist, y="value", title="Training: loss and the sizes of G and H − G")
         st.markdown("**What to notice**\n" + "\n".join(f"- {line}" for line in cd.notice_mlp(r)))
 
 with tab_ex:

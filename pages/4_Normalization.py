@@ -25,7 +25,7 @@ tab_data, tab_act, tab_init, tab_block = ui.tabs(
 )
 
 with tab_data:  # the linear model E(w) = 1/N Σ(wᵀxₙ − tₙ)² + λ‖w‖² on 2-D data
-    st.markdown(
+    ui.prose(
         "Linear model E(w) = 1/N Σ(wᵀxₙ − tₙ)² + λ‖w‖²; Hessian H = 2E[xxᵀ] + 2λI "
         "= 2(E[(x−μ)(x−μ)ᵀ] + μμᵀ + λI). Each preprocessing runs GD from w = 0 at its own best stable γ."
     )
@@ -48,21 +48,18 @@ with tab_data:  # the linear model E(w) = 1/N Σ(wᵀxₙ − tₙ)² + λ‖w�
         )
         for col, (m, r) in zip(st.columns(4), study.results.items(), strict=True):
             with col:  # each frame centred on the origin, so an offset mean stays visible
-                ui.show_chart(charts.scatter_ellipse(*nz.scatter_frames(r), title=m, subtitle=f"κ(H) = {r.kappa:.3g}"))
+                ui.chart(charts.scatter_ellipse, *nz.scatter_frames(r), title=m, subtitle=f"κ(H) = {r.kappa:.3g}")
         st.caption("Dots: the inputs the model sees. Red: 2-standard-deviation covariance ellipse. Cross: the mean μ.")
         table, curves, eigs = nz.linear_frames(study, steps)
         left, right = st.columns(2)
         with left:
             title = "Eigenvalues of H = 2E[xxᵀ] + 2λI"
             order = list(study.results)
-            ui.show_chart(
-                charts.eigenvalue_strip(eigs, "preprocessing", color="preprocessing", sort=order, title=title)
-            )
+            ui.chart(charts.eigenvalue_strip, eigs, "preprocessing", color="preprocessing", sort=order, title=title)
         with right:
             title, y_title = "GD from w = 0, each at its γ", "(E(wₜ) − E*) / (E(w₀) − E*)"
             kw = dict(points=False, y_title=y_title, legend_orient="right", title=title)
-            chart = charts.layer_lines(curves, "step", "relative excess", **kw)
-            ui.show_chart(chart)
+            ui.chart(charts.layer_lines, curves, "step", "relative excess", **kw)
         table_view(table.rename(columns={"steps to tol": f"steps to relative excess ≤ {study.tol:g}"}))
         st.markdown("**What to notice**\n" + nz.notice_data(study, steps))
     with st.expander("d dimensions: condition-number readout"):
@@ -109,19 +106,16 @@ with tab_act:  # one small MLP per activation: same data, same seed
         left, right = st.columns(2)
         with left:
             title = "Hidden-layer outputs at θ₀: mean ± std"
-            ui.show_chart(charts.mean_std_by_layer(stats, title=title, legend_orient="right"))
+            ui.chart(charts.mean_std_by_layer, stats, title=title, legend_orient="right")
             title = "Training loss, each at γ = factor / λ_max(H₀)"
-            ui.show_chart(charts.layer_lines(losses, "step", "loss", points=False, legend_orient="right", title=title))
+            ui.chart(charts.layer_lines, losses, "step", "loss", points=False, legend_orient="right", title=title)
         with right:
             title = "κ of each layer's Gauss–Newton block at θ₀"
-            chart = charts.layer_lines(
-                kappas, y="κ", x_sort=names, x_title="parameter layer", legend_orient="right", title=title
-            )
-            ui.show_chart(chart)
+            kw = dict(x_sort=names, x_title="parameter layer", legend_orient="right", title=title)
+            ui.chart(charts.layer_lines, kappas, y="κ", **kw)
             title, y_title = f"{act}: how far each hidden layer is off-centre", "‖E[h]‖ / √width"
-            ui.show_chart(
-                charts.layer_lines(drift, "step", "off-centre", log=False, points=False, title=title, y_title=y_title)
-            )
+            kw = dict(log=False, points=False, title=title, y_title=y_title)
+            ui.chart(charts.layer_lines, drift, "step", "off-centre", **kw)
         table_view(nz.layer_table(reports[act]))
         seeds = range(seed, seed + 8)  # a different initialization per seed, the same data
         sig = ui.cached(nz.kappa_over_seeds)("sigmoid", depth, width, task, seeds, seed)
@@ -147,7 +141,8 @@ with tab_init:  # θ ~ N(0, c/fan_in) through up to 30 layers on x ~ N(0, I)
         }
         df = nz.propagation_frame(stds, init_depth)
         title = f"Std of each layer's outputs, θ ~ N(0, {scale:g}/fan_in) (4 seeds: geometric mean and range)"
-        chart = charts.layer_lines(
+        ui.chart(
+            charts.layer_lines,
             df,
             y="std",
             lo="lo",
@@ -158,7 +153,6 @@ with tab_init:  # θ ~ N(0, c/fan_in) through up to 30 layers on x ~ N(0, I)
             x_title="layer (0 = input)",
             y_title="standard deviation of outputs",
         )
-        ui.show_chart(chart)
         st.markdown("**What to notice**\n" + nz.notice_init(df, init_depth, scale))
 
 with tab_block:  # a 4-6-6-1 net: one Gauss–Newton block per neuron (its incoming weights and bias)
@@ -175,19 +169,14 @@ with tab_block:  # a 4-6-6-1 net: one Gauss–Newton block per neuron (its incom
         left, right = st.columns([3, 2])
         with left:
             title = "Eigenvalues of each neuron's block 2E[â âᵀ δ²]"
-            ui.show_chart(
-                charts.eigenvalue_strip(
-                    eigs, "neuron", color="layer", sort=list(dict.fromkeys(eigs.neuron)), title=title
-                )
-            )
+            sort = list(dict.fromkeys(eigs.neuron))
+            ui.chart(charts.eigenvalue_strip, eigs, "neuron", color="layer", sort=sort, title=title)
         with right:
             title, names = "RMS of inputs a and sensitivities δ", nz.layer_names(2)
-            chart = charts.layer_lines(
-                scales, y="rms", x_sort=names, x_title="layer", legend_orient="bottom", title=title
-            )
-            ui.show_chart(chart)
+            kw = dict(x_sort=names, x_title="layer", legend_orient="bottom", title=title)
+            ui.chart(charts.layer_lines, scales, y="rms", **kw)
         title = "Full Hessian at θ₀ (symlog colours), grouped by neuron; thick lines: layers"
-        ui.show_chart(charts.block_heatmap(b.H.numpy(), b.boundaries, b.layer_boundaries, title=title))
+        ui.chart(charts.block_heatmap, b.H.numpy(), b.boundaries, b.layer_boundaries, title=title)
         st.markdown("**What to notice**\n" + nz.notice_blocks(b, eigs))
 
 ui.finish()

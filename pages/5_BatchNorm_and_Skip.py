@@ -62,10 +62,12 @@ def for_each_variant(label, fn):
     return out
 
 
-def side_by_side(items: dict):
-    """(column, (name, item)) for four charts in a row; two per row in presenter mode (larger type)."""
+def side_by_side(items: dict, key: str):
+    """(column, (name, item)) for four charts in a row; two per row in presenter mode (larger type).
+    The keyed box tells presenter mode not to stack these small multiples (core/ui.py)."""
     n = 2 if ui.presenter() else 4
-    return zip([c for _ in range(0, len(items), n) for c in st.columns(n)], items.items())
+    box = st.container(key=f"{ui.SMALL_MULTIPLES}-{key}")
+    return zip([c for _ in range(0, len(items), n) for c in box.columns(n)], items.items())
 
 
 def table(df):
@@ -83,9 +85,7 @@ t_train, t_signal, t_hess, t_inter, t_land = tabs
 with t_train:
     if t_train.open:
         title = f"Training loss, γ = {lr:g} for all four"
-        ui.show_chart(
-            charts.variant_lines(dn.training_frames(runs), "step", "loss", order=V, points=False, title=title)
-        )
+        ui.chart(charts.variant_lines, dn.training_frames(runs), "step", "loss", order=V, points=False, title=title)
         table(dn.training_table(runs, stab, setup))
         st.caption(
             f"Sweep: γ = 2⁻⁸ … 2¹, {dn.SWEEP_STEPS} GD steps each from θ₀; stable = finite, never above "
@@ -106,7 +106,7 @@ with t_signal:
         for col, (df, y, log, title, y_title) in zip(st.columns(3), specs, strict=True):
             with col:
                 kw = dict(order=V, dash="when", log=log, title=title, y_title=y_title, legend_columns=2)
-                ui.show_chart(charts.variant_lines(df, "layer", y, **kw))
+                ui.chart(charts.variant_lines, df, "layer", y, **kw)
         st.caption("Pre-activations z = Wh + b (after BN when on), batch statistics. Solid: at θ₀; dashed: after GD.")
         st.markdown("**What to notice**\n" + dn.notice_signals(sig, depth))
 
@@ -123,27 +123,27 @@ with t_hess:
         left, right = st.columns(2)
         with left:
             title = f"Top {dn.K_TOP} eigenvalues (Lanczos), BN {mode} mode"
-            ui.show_chart(charts.top_eigenvalues_by_variant(tops, V, title=title))
+            ui.chart(charts.top_eigenvalues_by_variant, tops, V, title=title)
         with right:
             if spectra.empty:
                 st.info(f"More than {dn.EXACT_MAX} parameters: no exact Hessian, only Lanczos' top eigenvalues.")
             else:
                 title = f"All eigenvalues, exact H {dn.POINTS[point]}, BN {mode} mode"
-                ui.show_chart(charts.sorted_spectra(spectra, V, title=title))
+                ui.chart(charts.sorted_spectra, spectra, V, title=title)
         table(dn.hessian_table(study))
         st.markdown("**What to notice**\n" + dn.notice_hessian(study))
 
 with t_inter:
     if t_inter.open:
         cells, shares, groups = dn.block_frames(study)
-        st.markdown(
+        ui.prose(
             f"‖H_ab‖_F for every pair of layers a, b, H {dn.POINTS[point]} with BN in {mode} mode. A layer is its "
             "W, b and BN's γ, β: batch norm's parameters belong to their layer, so all four variants have the same "
             "L + 1 groups."
         )
-        for col, (v, df) in side_by_side(cells):
+        for col, (v, df) in side_by_side(cells, "interactions"):
             with col:
-                ui.show_chart(charts.block_norm_heatmap(df, groups, title=v, height=heat_height))
+                ui.chart(charts.block_norm_heatmap, df, groups, title=v, height=heat_height)
         table(shares)
         verdict, _ = dn.interaction_verdict(study)
         st.markdown("**What to notice**\n- " + verdict + "\n" + dn.notice_interactions(study))
@@ -153,12 +153,12 @@ with t_land:
         sl = for_each_variant(f"Loss slices ({mode} mode)", lambda v: slices(setup, v, mode, span))
         line, grids = dn.landscape_frames(sl)
         title = f"1-D slice E(θ* + α d₁) around the trained θ*, BN in {mode} mode"
-        ui.show_chart(charts.variant_lines(line, "α", "loss", order=V, points=False, title=title, height=340))
+        ui.chart(charts.variant_lines, line, "α", "loss", order=V, points=False, title=title, height=340)
         st.markdown(f"**2-D slices** E(θ\\* + αd₁ + βd₂), BN in {mode} mode. Cross: θ\\*; one colour scale for all.")
         domain = dn.loss_range(grids)
-        for col, (v, df) in side_by_side(grids):
+        for col, (v, df) in side_by_side(grids, "landscape"):
             with col:
-                ui.show_chart(charts.slice_heatmap(df, v, domain, span, height=heat_height))
+                ui.chart(charts.slice_heatmap, df, v, domain, span, height=heat_height)
         for v in [v for v in V if v not in grids]:
             ui.note(f"No slices for {v}: GD diverged, there is no trained θ*.")
         st.markdown("**What to notice**\n" + dn.notice_landscape(sl, span))
