@@ -880,7 +880,8 @@ def notice_sweep(s: KappaSweep) -> str:
             " (every run diverged: γ > 1/α_max)." if all(s.diverged) else "."
         )
     (k0, m0), (k1, m1) = pairs[0], pairs[-1]
-    text = f"GD needs {m0} steps at κ = {k0:.4g} and {m1} at κ = {k1:.4g} (theory and measurement agree"
+    steps = "step" if m0 == 1 else "steps"
+    text = f"GD needs {m0} {steps} at κ = {k0:.4g} and {m1} at κ = {k1:.4g} (theory and measurement agree"
     gaps = [abs(m - t) for m, t in zip(s.measured, s.theory) if m is not None and t is not None]
     if gaps:
         text += " exactly)." if max(gaps) == 0 else f" to within {max(gaps)} step)."

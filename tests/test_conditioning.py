@@ -338,3 +338,11 @@ def test_tiled_heatmap_puts_row_zero_on_top(mlp):
     y = spec["layer"][0]["encoding"]["y"]["scale"]
     assert y["reverse"] is True and y["domain"] == [0, n]
     assert spec["layer"][0]["encoding"]["color"]["scale"]["type"] == "symlog"
+
+
+def test_sweep_sentence_counts_one_step_in_the_singular():
+    base = dict(gamma_amax=[0.5, 0.5], theory=[1, 40], bound=[1.0, 40.0], diverged=[False, False])
+    s = cd.KappaSweep(kappas=[1.0, 100.0], measured=[1, 40], steps_run=100, max_steps=100, tol=1e-4, dims=2, **base)
+    assert cd.notice_sweep(s).startswith(
+        "GD needs 1 step at κ = 1 and 40 at κ = 100 (theory and measurement agree exactly)"
+    )
