@@ -1038,9 +1038,14 @@ def ranked_spectrum(
 # --- BatchNorm & skip page ---
 
 
+# Okabe–Ito without orange's near neighbour vermillion in the first four: "+ batch norm" (orange)
+# and "+ both" (vermillion) were hard to tell apart on a projector (screenshots, 1280×720).
+VARIANT_COLORS = [OKABE_ITO[i] for i in (0, 1, 2, 4, 3, 5, 6, 7)]
+
+
 def _variant_color(series: str, order: list[str] | None, legend_columns: int | None = None) -> alt.Color:
     """One fixed Okabe–Ito colour per variant, in ``order`` (so every chart on the page agrees)."""
-    scale = alt.Scale(domain=order, range=OKABE_ITO[: len(order)]) if order else alt.Scale(range=OKABE_ITO)
+    scale = alt.Scale(domain=order, range=VARIANT_COLORS[: len(order)]) if order else alt.Scale(range=VARIANT_COLORS)
     legend = alt.Legend(title=None, orient="top", labelLimit=300, columns=legend_columns or alt.Undefined)
     return alt.Color(f"{series}:N", scale=scale, legend=legend)
 

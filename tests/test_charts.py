@@ -93,3 +93,12 @@ def test_styled_sizes_for_the_projector(presenter):
     assert config["axis"]["labelFontSize"] == size and config["legend"]["labelFontSize"] == size
     assert config["title"]["fontSize"] == charts.SIZES["title"][int(presenter)]
     json.dumps(config)  # serializable
+
+
+def test_variant_colours_are_distinct_okabe_ito_without_orange_next_to_vermillion():
+    df = pd.DataFrame({"variant": ["plain", "+ batch norm", "+ skip", "+ both"], "step": [0, 0, 0, 0], "loss": 1.0})
+    order = list(df["variant"])
+    spec = charts.variant_lines(df, "step", "loss", order=order).to_dict()
+    colours = spec["encoding"]["color"]["scale"]["range"]
+    assert colours == ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
+    assert set(colours) <= set(charts.OKABE_ITO)
