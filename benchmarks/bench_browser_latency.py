@@ -18,17 +18,14 @@ Run: .venv/bin/python benchmarks/bench_browser_latency.py [--root DIR] [--only S
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from _util import ROOT, table
+
+from tests import serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -70,39 +67,6 @@ PROBE = """
   }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
 })();
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(root: Path, log) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port)]
-    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.3)
-    stop_server(proc)
-    raise RuntimeError("streamlit did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _idle(page, timeout_ms: float = 120_000) -> None:
@@ -165,7 +129,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryFile() as log:
-        proc, base = start_server(root, log)
+        proc, base = serve.start(root, stdout=log)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -174,7 +138,7 @@ def main() -> None:
                 finally:
                     browser.close()
         finally:
-            stop_server(proc)
+            serve.stop(proc)
     print(f"## Browser: slider key press to chart redrawn (median of {REPEAT}; root {root.name})\n")
     print(table(rows))
 

@@ -24,7 +24,9 @@ import time
 from pathlib import Path
 
 from _util import ROOT, table
-from bench_load import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, OBSERVER, free_port, start_server, stop_server, wait_healthy
+from bench_load import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, OBSERVER
+
+from tests.serve import free_port, launch, stop, wait_healthy
 
 VIEWPORT = {"width": 1280, "height": 860}
 TOPIC, TOPIC_LINK, TOPIC_SLIDER = "Non_convexity", 1, "λ (weight decay)"
@@ -60,12 +62,12 @@ class Fresh:
 
     def __enter__(self):
         self.t_launch = time.monotonic()
-        self.proc = start_server(self.port, self.log, self.root)
+        self.proc = launch(self.port, self.root, stdout=self.log.open("w"))
         self.health = wait_healthy(self.proc, self.base)
         return self
 
     def __exit__(self, *exc):
-        stop_server(self.proc)
+        stop(self.proc)
 
 
 def runs(page) -> int:

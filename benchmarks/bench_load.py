@@ -38,17 +38,16 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _util import ROOT, table
+from _util import table
+
+from tests.serve import free_port, healthy, launch, stop, wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -111,48 +110,6 @@ class Stats:
 
 
 # --- the server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(base + "/_stcore/health", timeout=5) as r:
-            return r.status == 200 and r.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
-def start_server(port: int, log: Path, root: Path = ROOT) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    return subprocess.Popen(cmd, cwd=root, stdout=log.open("w"), stderr=subprocess.STDOUT)
-
-
-def wait_healthy(proc: subprocess.Popen, base: str, timeout: float = 120) -> float:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        if healthy(base):
-            return time.monotonic() - t0
-        time.sleep(0.1)
-    raise RuntimeError(f"server not healthy after {timeout} s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop the server we started, by its PID (SIGTERM, then SIGKILL after 10 s)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # --- memory sampling from /proc ----------------------------------------------------------------------
@@ -425,7 +382,7 @@ def main() -> int:
     t_start = time.monotonic()
     timed_out = False
     try:
-        proc = start_server(port, log)
+        proc = launch(port, stdout=log.open("w"))
         boot = wait_healthy(proc, base)
         sampler = Sampler(proc.pid)
         sampler.start()
@@ -458,7 +415,7 @@ def main() -> int:
         rss_end = sampler.samples[-1][1]
     finally:
         if proc is not None:
-            stop_server(proc)
+            stop(proc)
         if sampler is not None:
             sampler.stop()
 

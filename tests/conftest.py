@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +12,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests import serve  # noqa: E402  (needs ROOT on sys.path)
 
 # AppTest's default 3 s is shorter than `import torch` plus a first torch.func call.
 APPTEST_TIMEOUT = 120
@@ -52,74 +50,20 @@ def app_test():
     return make
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server():
-    port = _free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            raise RuntimeError("streamlit exited: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not become healthy in 90 s")
-    return proc, base
-
-
-def _stop_server(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="session")
 def server():
     """A `streamlit run app.py` on a free loopback port, shared by the browser tests; yields its base URL."""
-    proc, base = _start_server()
+    proc, base = serve.start(timeout=90)
     yield base
-    _stop_server(proc)
+    serve.stop(proc)
 
 
 @pytest.fixture
 def fresh_server():
     """A server no browser has talked to yet (routing bugs show on the first session only)."""
-    proc, base = _start_server()
+    proc, base = serve.start(timeout=90)
     yield base
-    _stop_server(proc)
+    serve.stop(proc)
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -164,3 +108,17 @@ def wait_for_script(page, timeout: float = 60_000) -> None:
     page.wait_for_selector("[data-test-script-state='notRunning']", state="attached", timeout=timeout)
     page.wait_for_timeout(300)  # let Vega finish drawing
     page.wait_for_selector("[data-test-script-state='notRunning']", state="attached", timeout=timeout)
+
+
+def open_page(browser, url: str, viewport: dict, goto_timeout: float = 60_000, script_timeout: float = 60_000):
+    """A new browser page at ``viewport`` on ``url``, once its script run has finished."""
+    page = browser.new_page(viewport=viewport)
+    page.goto(url, wait_until="domcontentloaded", timeout=goto_timeout)
+    wait_for_script(page, timeout=script_timeout)
+    return page
+
+
+def assert_no_exception(page) -> None:
+    """No Streamlit exception element on the page (its text is the failure message)."""
+    errors = page.locator("[data-testid='stException']")
+    assert errors.count() == 0, errors.first.inner_text()

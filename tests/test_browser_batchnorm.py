@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import wait_for_script
+from tests.conftest import assert_no_exception, open_page, wait_for_script
 
 pytestmark = pytest.mark.browser
 
@@ -15,15 +15,7 @@ CHART = "[data-testid='stVegaLiteChart'], .vega-embed"
 
 
 def _open(browser, url: str):
-    page = browser.new_page(viewport=VIEWPORT)
-    page.goto(url, wait_until="domcontentloaded", timeout=120_000)
-    wait_for_script(page, timeout=300_000)
-    return page
-
-
-def _healthy(page) -> None:
-    errors = page.locator("[data-testid='stException']")
-    assert errors.count() == 0, errors.first.inner_text()
+    return open_page(browser, url, VIEWPORT, goto_timeout=120_000, script_timeout=300_000)  # four nets train
 
 
 NOTICE_JS = """() => [...document.querySelectorAll("[data-testid='stMarkdownContainer']")]
@@ -44,7 +36,7 @@ def _wait_for_new_notice(page, before: str, timeout: float = 300_000) -> None:
 
 def test_page_trains_draws_and_redraws_when_the_seed_changes(browser, server, screenshot_dir):
     page = _open(browser, server + URL)
-    _healthy(page)
+    assert_no_exception(page)
     assert page.locator("h1", has_text="BatchNorm & skip").count() == 1
     chart = page.locator(".vega-embed").first
     chart.wait_for(state="visible", timeout=60_000)
@@ -55,7 +47,7 @@ def test_page_trains_draws_and_redraws_when_the_seed_changes(browser, server, sc
     before_chart = chart.screenshot()
     page.locator("[data-testid='stNumberInputStepUp']").first.click()  # the seed: 0 → 1
     _wait_for_new_notice(page, before)
-    _healthy(page)
+    assert_no_exception(page)
     page.wait_for_timeout(800)  # let Vega redraw
     assert "plain 0.0185" not in _notice(page), "the new seed retrains the four nets"
     assert page.locator(".vega-embed").first.screenshot() != before_chart, "and redraws the loss curves"
@@ -73,7 +65,7 @@ def test_each_tab_draws_its_charts(browser, server, screenshot_dir, tab, n_chart
     page.get_by_role("tab", name=tab).click()
     page.wait_for_function("n => document.querySelectorAll('.vega-embed').length >= n", arg=n_charts, timeout=300_000)
     wait_for_script(page, timeout=300_000)
-    _healthy(page)
+    assert_no_exception(page)
     assert page.locator(".vega-embed").count() == n_charts
     assert "view=" in page.url, "the open tab is in the link"
     name = tab.split()[0].lower()
@@ -84,7 +76,7 @@ def test_each_tab_draws_its_charts(browser, server, screenshot_dir, tab, n_chart
 def test_deep_link_opens_tab_and_mode(browser, server, screenshot_dir):
     page = _open(browser, server + URL + "?view=Layer+interactions&bn_mode=eval&at=initial")
     page.wait_for_function("() => document.querySelectorAll('.vega-embed').length >= 4", timeout=300_000)
-    _healthy(page)
+    assert_no_exception(page)
     assert page.get_by_role("tab", name="Layer interactions").get_attribute("aria-selected") == "true"
     assert page.get_by_role("radio", name="eval").is_checked()
     assert page.get_by_text("Measured at initialization, BN in eval mode").count() == 1

@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import wait_for_script
+from tests.conftest import assert_no_exception, open_page, wait_for_script
 
 pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1400, "height": 900}
 URL = "Conditioning"
-
-
-def _open(browser, url: str):
-    page = browser.new_page(viewport=VIEWPORT)
-    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
-    wait_for_script(page)
-    return page
-
-
-def _assert_healthy(page):
-    errors = page.locator("[data-testid='stException']")
-    assert errors.count() == 0, errors.first.inner_text()
 
 
 def _charts(page, n: int):
@@ -42,8 +30,8 @@ def _shoot_tall(page, path):
 
 
 def test_quadratic_tab_draws_and_a_control_redraws_a_chart(browser, server, screenshot_dir):
-    page = _open(browser, f"{server}/{URL}")
-    _assert_healthy(page)
+    page = open_page(browser, f"{server}/{URL}", VIEWPORT)
+    assert_no_exception(page)
     charts = _charts(page, 4)
     assert charts.count() == 4
     page.screenshot(path=str(screenshot_dir / "conditioning_quadratic.png"))
@@ -57,7 +45,7 @@ def test_quadratic_tab_draws_and_a_control_redraws_a_chart(browser, server, scre
     box.press("Enter")
     page.wait_for_function("window.location.search.includes('a2=40')", timeout=30_000)
     wait_for_script(page)
-    _assert_healthy(page)
+    assert_no_exception(page)
     _charts(page, 4)
     page.wait_for_timeout(800)
     assert level_sets.screenshot() != before
@@ -67,8 +55,8 @@ def test_quadratic_tab_draws_and_a_control_redraws_a_chart(browser, server, scre
 
 
 def test_deep_link_to_a_diverging_run_shows_the_reason(browser, server, screenshot_dir):
-    page = _open(browser, f"{server}/{URL}?lr_rule=%CE%B3+%3D+custom&lr_amax=1.2&steps=300&angle=30")
-    _assert_healthy(page)
+    page = open_page(browser, f"{server}/{URL}?lr_rule=%CE%B3+%3D+custom&lr_amax=1.2&steps=300&angle=30", VIEWPORT)
+    assert_no_exception(page)
     _charts(page, 4)
     alerts = " ".join(page.locator("[data-testid='stAlert']").all_inner_texts())
     assert "GD diverged at step" in alerts
@@ -77,8 +65,8 @@ def test_deep_link_to_a_diverging_run_shows_the_reason(browser, server, screensh
 
 
 def test_mlp_tab_draws_hessian_spectrum_and_decomposition(browser, server, screenshot_dir):
-    page = _open(browser, f"{server}/{URL}?section=Hessian+of+a+small+MLP")
-    _assert_healthy(page)
+    page = open_page(browser, f"{server}/{URL}?section=Hessian+of+a+small+MLP", VIEWPORT)
+    assert_no_exception(page)
     assert _charts(page, 4).count() == 4
     assert "67 parameters" in page.inner_text("body")
     _shoot_tall(page, screenshot_dir / "conditioning_mlp_full.png")
@@ -86,13 +74,13 @@ def test_mlp_tab_draws_hessian_spectrum_and_decomposition(browser, server, scree
 
 
 def test_size_tab_reads_a_typed_architecture(browser, server, screenshot_dir):
-    page = _open(browser, f"{server}/{URL}?section=The+Hessian+is+huge")
-    _assert_healthy(page)
+    page = open_page(browser, f"{server}/{URL}?section=The+Hessian+is+huge", VIEWPORT)
+    assert_no_exception(page)
     assert "1,796,010" in page.inner_text("body") and "12.9 TB" in page.inner_text("body")
     box = page.get_by_label("layer sizes", exact=True).and_(page.locator("input"))
     box.fill("100-100-10")
     box.press("Enter")
     page.wait_for_function("document.body.innerText.includes('11,110')", timeout=30_000)
-    _assert_healthy(page)
+    assert_no_exception(page)
     page.screenshot(path=str(screenshot_dir / "conditioning_size.png"))
     page.close()

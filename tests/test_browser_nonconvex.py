@@ -8,17 +8,12 @@ import re
 
 import pytest
 
-from tests.conftest import wait_for_script
+from tests.conftest import assert_no_exception, wait_for_script
 
 pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1400, "height": 1000}
 MAP = "[data-testid='stVegaLiteChart']"
-
-
-def _healthy(page):
-    errors = page.locator("[data-testid='stException']")
-    assert errors.count() == 0, errors.first.inner_text()
 
 
 def _rerun(page):
@@ -45,7 +40,7 @@ def nonconvex_page(browser, server):
 
 def test_page_loads_with_map_and_paths(nonconvex_page, screenshot_dir):
     page = nonconvex_page
-    _healthy(page)
+    assert_no_exception(page)
     assert page.locator(MAP).count() >= 4  # map, curvature map, two chord slices
     assert page.locator(MAP).first.locator("canvas, svg").count() >= 1
     body = page.locator("[data-testid='stMain']").inner_text()
@@ -65,7 +60,7 @@ def test_clicking_the_map_moves_the_start_point(nonconvex_page, screenshot_dir):
     x, y = box["x"] + 0.4 * box["width"], box["y"] + 0.45 * box["height"]  # inside the plot, left of centre
     page.mouse.click(x, y)
     _rerun(page)
-    _healthy(page)
+    assert_no_exception(page)
     w0, v0 = _slider_value(page, "start: first"), _slider_value(page, "start: second")
     assert (w0, v0) != (1.5, -0.5)
     assert f"w0={w0:g}" in page.url and "From your start" in page.locator("[data-testid='stMain']").inner_text()
@@ -93,7 +88,7 @@ def test_step_slider_replays_in_the_browser(nonconvex_page, screenshot_dir):
     after = chart.screenshot(path=str(screenshot_dir / "nonconvex_step20.png"))
     assert before != after
     assert page.url == url  # no server round trip: nothing in the app changed
-    _healthy(page)
+    assert_no_exception(page)
 
 
 def test_switching_to_one_layer_changes_the_chart(nonconvex_page, screenshot_dir):
@@ -102,7 +97,7 @@ def test_switching_to_one_layer_changes_the_chart(nonconvex_page, screenshot_dir
     before = chart.screenshot()
     page.get_by_text("one layer", exact=True).click()
     _rerun(page)
-    _healthy(page)
+    assert_no_exception(page)
     assert "Convex." in page.locator("[data-testid='stMain']").inner_text()
     assert "model=one" in page.url
     after = page.locator(MAP).first.screenshot(path=str(screenshot_dir / "nonconvex_one_layer.png"))

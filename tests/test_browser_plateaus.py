@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import wait_for_script
+from tests.conftest import assert_no_exception, wait_for_script
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +20,6 @@ SECTIONS = {
     "Restarts, width & depth": 4,
     "Learning-rate schedules": 4,
 }
-
-
-def _healthy(page):
-    errors = page.locator("[data-testid='stException']")
-    assert errors.count() == 0, errors.first.inner_text()
 
 
 def _settle(page):
@@ -46,7 +41,7 @@ def _open(browser, server, query: str = ""):
 def test_each_section_draws_its_charts(browser, server, screenshot_dir, section):
     page = _open(browser, server, "?section=" + quote(section))
     try:
-        _healthy(page)
+        assert_no_exception(page)
         charts = page.locator(CHART)
         assert charts.count() == SECTIONS[section]
         for i in range(charts.count()):
@@ -71,7 +66,7 @@ def test_moving_the_learning_rate_changes_the_maps_and_the_numbers(browser, serv
         for _ in range(20):  # 0.50 → 0.30 in steps of 0.01
             thumb.press("ArrowLeft")
         _settle(page)
-        _healthy(page)
+        assert_no_exception(page)
         assert "lr=0.3" in page.url
         after = page.locator(CHART).first.screenshot(path=str(screenshot_dir / "plateaus_map_after.png"))
         assert after != before
@@ -86,7 +81,7 @@ def test_switching_tabs_runs_the_open_section(browser, server):
     try:
         page.get_by_role("tab", name="Learning-rate schedules").click()
         _settle(page)
-        _healthy(page)
+        assert_no_exception(page)
         assert "section=Learning-rate" in page.url
         body = page.locator("[data-testid='stMain']").inner_text()
         assert "shallow minimum" in body and "deep minimum" in body

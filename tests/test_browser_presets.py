@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import page_files, url_path, wait_for_script
+from tests.conftest import assert_no_exception, open_page, page_files, url_path, wait_for_script
 
 pytestmark = pytest.mark.browser
 
@@ -20,28 +20,16 @@ PROJECTOR = {"width": 1280, "height": 720}
 FONT_SIZE = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
 
 
-def _open(browser, url: str):
-    page = browser.new_page(viewport=PROJECTOR)
-    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
-    wait_for_script(page)
-    return page
-
-
-def _assert_healthy(page):
-    errors = page.locator("[data-testid='stException']")
-    assert errors.count() == 0, errors.first.inner_text()
-
-
 def test_lecture_map_link_opens_the_preset_on_a_fresh_server(browser, fresh_server, screenshot_dir):
-    page = _open(browser, f"{fresh_server}/?present=1")
-    _assert_healthy(page)
+    page = open_page(browser, f"{fresh_server}/?present=1", PROJECTOR)
+    assert_no_exception(page)
     assert page.get_by_role("switch", name="Presenter mode").is_checked()
     link = page.locator("[data-testid='stMain'] a.optlab-preset", has_text="Poorly conditioned")
     assert link.count() == 1
     link.click()
     page.wait_for_url("**/Conditioning?*", timeout=60_000)
     wait_for_script(page)
-    _assert_healthy(page)
+    assert_no_exception(page)
     assert page.locator("h1").first.inner_text().strip() == "Conditioning"
     assert "a2=50" in page.url and "present=true" in page.url, page.url
     # the state the preset names: α₂ = 50, the lecture's γ rule, so κ = 50; presenter mode kept
@@ -60,12 +48,12 @@ def test_lecture_map_link_opens_the_preset_on_a_fresh_server(browser, fresh_serv
 
 
 def test_preset_link_on_a_page_and_back(browser, server):
-    page = _open(browser, f"{server}/Non_convexity?lam=0.5")
+    page = open_page(browser, f"{server}/Non_convexity?lam=0.5", PROJECTOR)
     start = page.url
     page.locator("a.optlab-preset", has_text="Start on the saddle").click()
     page.wait_for_url("**/Non_convexity?w0=0&v0=0", timeout=60_000)
     wait_for_script(page)
-    _assert_healthy(page)
+    assert_no_exception(page)
     # lam is not named by the preset: back at its default, so the links match the slide exactly
     assert page.get_by_text("GD stayed exactly at the saddle", exact=False).count() >= 1
     assert page.locator("a.optlab-preset.active").inner_text() == "Start on the saddle"
@@ -78,12 +66,12 @@ def test_preset_link_on_a_page_and_back(browser, server):
 
 @pytest.mark.parametrize("path", PAGES, ids=IDS)
 def test_presenter_mode_at_projector_size(browser, server, screenshot_dir, path):
-    page = _open(browser, f"{server}/{url_path(path)}?present=1")
+    page = open_page(browser, f"{server}/{url_path(path)}?present=1", PROJECTOR)
     # Under load the first "notRunning" can be the state before the run starts (seen in CI:
     # 16 px on two pages, 22 px on a rerun): wait for the presenter style, then check it.
     page.wait_for_function(f"{FONT_SIZE} > 20", timeout=60_000)
     wait_for_script(page)
-    _assert_healthy(page)
+    assert_no_exception(page)
     assert page.evaluate(FONT_SIZE) > 20
     if path.name != "app.py":  # the intro is folded away; charts and numbers are not
         assert page.locator("[data-testid='stExpander']", has_text="Explanation").count() >= 1
