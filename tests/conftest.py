@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -122,3 +123,23 @@ def assert_no_exception(page) -> None:
     """No Streamlit exception element on the page (its text is the failure message)."""
     errors = page.locator("[data-testid='stException']")
     assert errors.count() == 0, errors.first.inner_text()
+
+
+# --- AppTest helpers shared by the page tests ---------------------------------------------
+
+
+def no_exception(at) -> None:
+    """The run raised nothing (the exceptions' texts are the failure message)."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def chart_specs(at) -> list[dict]:
+    """Every chart's Vega-Lite spec as sent to the browser (AppTest has no chart accessor)."""
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def what_to_notice(at) -> str:
+    """The page's one "What to notice" block."""
+    texts = [m.value for m in at.markdown if m.value.startswith("**What to notice**")]
+    assert len(texts) == 1, texts
+    return texts[0]

@@ -3,31 +3,22 @@ should, and a link reproduces a view (tab, BN mode, point and network included).
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from core import deepnets as dn
+from tests.conftest import chart_specs, no_exception
 
 PAGE = "pages/5_BatchNorm_and_Skip.py"
 TABS = ["Training", "Activations & gradients", "Hessian", "Layer interactions", "Loss landscape"]
-
-
-def _ok(at):
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def _markdown(at) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def _specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
 def _titles(at) -> list[str]:
     out = []
-    for spec in _specs(at):
+    for spec in chart_specs(at):
         t = spec.get("title", {})
         out.append(t.get("text", "") if isinstance(t, dict) else str(t))
     return out
@@ -39,7 +30,7 @@ def _notes(at) -> str:
 
 def test_defaults_show_the_trained_losses_of_core(app_test):
     at = app_test(PAGE)
-    _ok(at)
+    no_exception(at)
     assert not _notes(at), "no divergence and no rejected link parameter at the defaults"
     assert _titles(at) == ["Training loss, γ = 0.05 for all four"]
     table = at.dataframe[0].value.set_index("variant")
@@ -63,7 +54,7 @@ def test_defaults_show_the_trained_losses_of_core(app_test):
 )
 def test_every_tab_at_the_defaults(app_test, view, n_charts, expected):
     at = app_test(PAGE, query={"view": view})
-    _ok(at)
+    no_exception(at)
     assert len(at.get("vega_lite_chart")) == n_charts
     assert expected in _markdown(at)
     if view == "Activations & gradients":
@@ -76,14 +67,14 @@ def test_every_tab_at_the_defaults(app_test, view, n_charts, expected):
 def test_a_large_learning_rate_makes_skip_diverge_and_the_page_says_why(app_test):
     at = app_test(PAGE)
     at.slider(key="lr").set_value(0.5).run()
-    _ok(at)
+    no_exception(at)
     notes = _notes(at)
     assert "GD on **+ skip** diverged at step" in notes and "largest stable γ in the sweep is 0.0625" in notes
     assert "GD on **plain**" not in notes, "plain is stable up to 0.5"
     table = at.dataframe[0].value.set_index("variant")
     assert table.loc["+ skip", "GD diverged at step"] != "—" and table.loc["plain", "GD diverged at step"] == "—"
     at = app_test(PAGE, query={"lr": "0.5", "view": "Loss landscape"})
-    _ok(at)
+    no_exception(at)
     assert "No slices for + skip: GD diverged" in _notes(at)
 
 
@@ -91,10 +82,10 @@ def test_steps_and_seed_change_the_training(app_test):
     at = app_test(PAGE)
     before = at.dataframe[0].value
     at.slider(key="steps").set_value(50).run()
-    _ok(at)
+    no_exception(at)
     assert "E after 50 steps" in at.dataframe[0].value.columns
     at.number_input(key="seed").set_value(1).run()
-    _ok(at)
+    no_exception(at)
     assert not at.dataframe[0].value["E(θ₀)"].equals(before["E(θ₀)"])
 
 
@@ -102,7 +93,7 @@ def test_batchnorm_mode_changes_only_the_batchnorm_hessians(app_test):
     tables = {}
     for mode in dn.MODES:
         at = app_test(PAGE, query={"view": "Hessian", "bn_mode": mode})
-        _ok(at)
+        no_exception(at)
         assert at.radio(key="bn_mode").value == mode
         tables[mode] = at.dataframe[0].value.set_index("variant")["λ_max after training"]
     for v, (use_batchnorm, _) in dn.VARIANTS.items():
@@ -122,7 +113,7 @@ def test_deep_link_reproduces_a_view(app_test):
         "at": "initial",
     }
     at = app_test(PAGE, query=query)
-    _ok(at)
+    no_exception(at)
     assert not _notes(at)
     assert at.slider(key="depth").value == 4 and at.slider(key="width").value == 6
     assert at.selectbox(key="activation").value == "sigmoid" and at.number_input(key="seed").value == 3
@@ -140,18 +131,18 @@ def test_deep_link_reproduces_a_view(app_test):
 
 def test_a_net_too_large_for_the_exact_hessian_estimates_the_blocks(app_test):
     at = app_test(PAGE, query={"depth": "12", "width": "10", "view": "Layer interactions"})
-    _ok(at)
+    no_exception(at)
     assert set(at.dataframe[0].value["block norms"]) == {f"estimated ({dn.PROBES} probes per layer)"}
     assert "Hutchinson estimates" in _markdown(at)
     at = app_test(PAGE, query={"depth": "12", "width": "10", "view": "Hessian"})
-    _ok(at)
+    no_exception(at)
     assert any("no exact Hessian" in i.value for i in at.info)
     assert len(at.get("vega_lite_chart")) == 1, "only Lanczos' top eigenvalues"
 
 
 def test_a_bad_tab_in_the_link_is_named(app_test):
     at = app_test(PAGE, query={"view": "Nonsense", "bn_mode": "test"})
-    _ok(at)
+    no_exception(at)
     notes = _notes(at)
     assert "`view`" in notes and "`bn_mode`" in notes
     assert at.radio(key="bn_mode").value == "train"

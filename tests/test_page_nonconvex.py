@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pytest
 
+from tests.conftest import no_exception
+
 PAGE = "pages/1_Non_convexity.py"
 
 
@@ -15,14 +17,10 @@ def _text(at) -> str:
     return " ".join(m.value for m in at.markdown)
 
 
-def _ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-
-
 @pytest.fixture
 def page(app_test):
     at = app_test(PAGE)
-    _ok(at)
+    no_exception(at)
     return at
 
 
@@ -50,7 +48,7 @@ def test_the_map_is_sent_with_its_click_selection_and_step_slider(page):
 
 def test_switching_to_one_layer_reports_convex(page):
     page.radio(key="model").set_value("one layer").run()
-    _ok(page)
+    no_exception(page)
     text = _text(page)
     assert "**Convex.**" in text and "2λ + 2·λ_min(XᵀX/N) = 0.2" in text
     table = page.dataframe[0].value
@@ -60,23 +58,23 @@ def test_switching_to_one_layer_reports_convex(page):
 
 def test_lambda_and_restarts_rerun_and_change_the_numbers(page):
     page.slider(key="lam").set_value(0.3).run()
-    _ok(page)
+    no_exception(page)
     # minima at w = v = ±√(1 − λ) = ±√0.7 with eigenvalues of the closed form
     table = page.dataframe[0].value
     assert table["w"].iloc[1] == pytest.approx(0.7**0.5, abs=1e-9)
     assert table["λ₁"].iloc[0] == pytest.approx(0.6 - 2.0, abs=1e-9)
     page.slider(key="restarts").set_value(20).run()
-    _ok(page)
+    no_exception(page)
     runs = page.dataframe[1].value
     assert len(runs) == 21 and "Of 21 runs (yours + 20 restarts)" in _text(page)
     page.slider(key="restarts").set_value(0).run()
-    _ok(page)
+    no_exception(page)
     assert len(page.dataframe[1].value) == 1
 
 
 def test_deep_link_reproduces_a_start_point(app_test):
     at = app_test(PAGE, query={"w0": "-0.7", "v0": "1.3", "steps": "500", "seed": "4"})
-    _ok(at)
+    no_exception(at)
     assert at.slider(key="w0").value == pytest.approx(-0.7) and at.slider(key="v0").value == pytest.approx(1.3)
     assert "From your start (-0.70, 1.30)" in _text(at)
     runs = at.dataframe[1].value
@@ -88,7 +86,7 @@ def test_deep_link_reproduces_a_start_point(app_test):
 
 def test_origin_button_starts_on_the_saddle_and_gd_stays(page):
     page.button[0].click().run()
-    _ok(page)
+    no_exception(page)
     assert page.slider(key="w0").value == 0.0 and page.slider(key="v0").value == 0.0
     text = _text(page)
     assert "stayed exactly at the saddle (0.00, 0.00): the gradient there is exactly zero" in text
@@ -96,6 +94,6 @@ def test_origin_button_starts_on_the_saddle_and_gd_stays(page):
 
 def test_too_large_learning_rate_is_reported_in_words(page):
     page.slider(key="lr").set_value(1.0).run()
-    _ok(page)
+    no_exception(page)
     notes = " ".join(w.value for w in page.warning)
     assert "GD diverged at step" in notes and "because γ = 1 > 2/λ_max" in notes

@@ -9,20 +9,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.conftest import no_exception, what_to_notice
 from tests.test_pages import _controls, _extremes
 
 PAGE = "pages/4_Normalization.py"
 SECTIONS = ["Data normalization", "Non-linearities", "Initialization scale", "Block-diagonal Hessian"]
-
-
-def _ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def _notice(at) -> str:
-    texts = [m.value for m in at.markdown if m.value.startswith("**What to notice**")]
-    assert len(texts) == 1, texts
-    return texts[0]
 
 
 def _titles(at) -> list[str]:
@@ -47,9 +38,9 @@ def _table(at, i=0):
 
 def test_defaults_show_the_lecture_numbers(app_test):
     at = app_test(PAGE)
-    _ok(at)
+    no_exception(at)
     assert not at.warning
-    notice = _notice(at)
+    notice = what_to_notice(at)
     assert "93 % of E[xxᵀ]" in notice and "κ 82 → 14.8." in notice
     assert "κ = 1.000000" in notice
     assert "none 284, center 51, standardize 34, whiten 1" in notice
@@ -70,7 +61,7 @@ def test_defaults_show_the_lecture_numbers(app_test):
 def test_removing_the_offset_leaves_centering_nothing_to_do(app_test):
     at = app_test(PAGE)
     at.slider(key="offset").set_value(0.0).run()
-    _ok(at)
+    no_exception(at)
     kappa = [float(k) for k in _table(at)["κ = λ_max/λ_min"]]
     assert kappa[0] == pytest.approx(kappa[1], rel=0.05)  # μ ≈ 0: raw and centred data nearly agree
     assert _titles(at)[0] != "none | κ(H) = 82"
@@ -80,7 +71,7 @@ def test_correlation_and_scale_change_the_centred_condition_number(app_test):
     at = app_test(PAGE)
     at.slider(key="rho").set_value(0.0)
     at.slider(key="scale2").set_value(1.0).run()
-    _ok(at)
+    no_exception(at)
     kappa = [float(k) for k in _table(at)["κ = λ_max/λ_min"]]
     assert kappa[1] < 1.5 and kappa[2] < 1.5  # isotropic cloud: centering alone nearly whitens it
 
@@ -88,8 +79,8 @@ def test_correlation_and_scale_change_the_centred_condition_number(app_test):
 def test_lecture_step_size_is_explained(app_test):
     at = app_test(PAGE)
     at.selectbox(key="lr_rule").set_value("lecture").run()
-    _ok(at)
-    notice = _notice(at)
+    no_exception(at)
+    notice = what_to_notice(at)
     assert "−0.98" in notice
     table = _table(at)
     gamma = [float(g) for g in table["γ"]]
@@ -100,13 +91,13 @@ def test_lecture_step_size_is_explained(app_test):
 
 def test_centering_that_raises_kappa_is_said_so(app_test):
     at = app_test(PAGE, query={"offset": "2", "scale2": "3", "rho": "0.5"})
-    _ok(at)
-    assert "**higher** here" in _notice(at)
+    no_exception(at)
+    assert "**higher** here" in what_to_notice(at)
 
 
 def test_dimension_readout_and_too_few_steps(app_test):
     at = app_test(PAGE, query={"dim": "50", "steps": "100"})
-    _ok(at)
+    no_exception(at)
     metrics = {m.label: float(m.value) for m in at.metric}
     assert metrics["κ(H), none"] > 100 * metrics["κ(H), whiten"]
     steps = list(_table(at).iloc[:, -1])
@@ -119,16 +110,16 @@ def test_dimension_readout_and_too_few_steps(app_test):
 @pytest.mark.parametrize("section, n_charts", [(SECTIONS[1], 4), (SECTIONS[2], 1), (SECTIONS[3], 3)])
 def test_each_section_opens_from_a_link(app_test, section, n_charts):
     at = app_test(PAGE, query={"section": section})
-    _ok(at)
+    no_exception(at)
     assert not at.warning
     assert len(at.get("vega_lite_chart")) == n_charts
-    _notice(at)
+    what_to_notice(at)
 
 
 def test_non_linearities_numbers_and_deep_link(app_test):
     at = app_test(PAGE, query={"section": SECTIONS[1]})
-    _ok(at)
-    notice = _notice(at)
+    no_exception(at)
+    notice = what_to_notice(at)
     assert "sigmoid outputs have mean 0.56, tanh 0.01" in notice
     assert "in 24 of 24 (layer, seed) pairs" in notice
     assert "from 0.037 to 0.279 off-centre" in notice
@@ -138,15 +129,15 @@ def test_non_linearities_numbers_and_deep_link(app_test):
     assert list(seeds.iloc[:, -1]) == ["8 of 8"] * 3
 
     link = app_test(PAGE, query={"section": SECTIONS[1], "act": "sigmoid", "depth": "1", "width": "6"})
-    _ok(link)
+    no_exception(link)
     assert link.selectbox(key="act").value == "sigmoid" and link.slider(key="depth").value == 1
     assert list(_table(link, 0)["parameter layer"]) == ["layer 1", "output"]
-    assert "sigmoid, full Hessian at θ₀ (61 parameters)" in _notice(link)  # 8·6+6 + 6+1
+    assert "sigmoid, full Hessian at θ₀ (61 parameters)" in what_to_notice(link)  # 8·6+6 + 6+1
 
 
 def test_too_large_step_reports_divergence(app_test):
     at = app_test(PAGE, query={"section": SECTIONS[1], "lr_factor": "1.9", "train_steps": "1000", "task": "teacher"})
-    _ok(at)
+    no_exception(at)
     notes = " ".join(w.value for w in at.warning)
     if "GD diverged" in notes:  # divergence is a result: named, with its step, never NaN in a chart
         assert re.search(r"at step \d+", notes)
@@ -156,29 +147,29 @@ def test_too_large_step_reports_divergence(app_test):
 
 def test_init_presets_set_the_scale(app_test):
     at = app_test(PAGE, query={"section": SECTIONS[2]})
-    _ok(at)
-    assert "theory c^(L/2) = 1)" in _notice(at)
+    no_exception(at)
+    assert "theory c^(L/2) = 1)" in what_to_notice(at)
     he = next(b for b in at.button if b.label == "He: c = 2")
     he.click().run()
-    _ok(at)
+    no_exception(at)
     assert at.slider(key="c").value == 2.0
-    assert "theory c^(L/2) = 1.02e+03" in _notice(at)
+    assert "theory c^(L/2) = 1.02e+03" in what_to_notice(at)
     at.slider(key="init_depth").set_value(30).run()
-    assert "After 30 layers" in _notice(at)
+    assert "After 30 layers" in what_to_notice(at)
     next(b for b in at.button if b.label == "LeCun: c = 1").click().run()
     assert at.slider(key="c").value == 1.0
 
 
 def test_block_section_formula_is_exact_and_offset_spreads_the_blocks(app_test):
     at = app_test(PAGE, query={"section": SECTIONS[3]})
-    _ok(at)
-    notice = _notice(at)
+    no_exception(at)
+    notice = what_to_notice(at)
     error = float(re.search(r"largest difference ([0-9.e+-]+)\)", notice).group(1))
     assert error < 1e-12
     spread = float(re.search(r"a spread of ([0-9.e+]+)×", notice).group(1))
     at.slider(key="bd_offset").set_value(3.0).run()
-    _ok(at)
-    spread_offset = float(re.search(r"a spread of ([0-9.e+]+)×", _notice(at)).group(1))
+    no_exception(at)
+    spread_offset = float(re.search(r"a spread of ([0-9.e+]+)×", what_to_notice(at)).group(1))
     assert spread_offset != spread
 
 
@@ -194,13 +185,13 @@ def test_every_control_of_a_section_at_its_extremes(app_test, section):
             if value is not None:
                 widget.set_value(value)
         at.run()
-        _ok(at)
+        no_exception(at)
         assert at.get("vega_lite_chart")
 
 
 def test_unknown_section_is_reported(app_test):
     at = app_test(PAGE, query={"section": "Dropout"})
-    _ok(at)
+    no_exception(at)
     notes = " ".join(w.value for w in at.warning)
     assert "Link parameter `section`" in notes
     assert len(at.get("vega_lite_chart")) == 6  # falls back to the first section
@@ -210,12 +201,12 @@ def test_link_to_this_view_reproduces_the_state(app_test):
     at = app_test(PAGE, query={"section": SECTIONS[0]})
     at.slider(key="rho").set_value(-0.5)
     at.number_input(key="seed").set_value(7).run()
-    _ok(at)
+    no_exception(at)
     link = next(c.value for c in at.code if "rho=" in c.value)
     query = dict(parse_qsl(urlsplit(link).query))
     assert query["rho"] == "-0.5" and query["seed"] == "7" and query["section"] == SECTIONS[0]
     again = app_test(PAGE, query=query)
-    _ok(again)
+    no_exception(again)
     assert not again.warning
     assert _table(again).equals(_table(at))
     assert math.isclose(again.slider(key="rho").value, -0.5)

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from tests.conftest import ROOT, page_files
+from tests.conftest import ROOT, no_exception, page_files
 
 PAGES = page_files()
 IDS = [p.name for p in PAGES]
@@ -22,10 +22,6 @@ GARBAGE_QUERIES = [
 ]
 
 
-def _no_exception(at):
-    assert not at.exception, [e.value for e in at.exception]
-
-
 def _titles(at) -> list[str]:
     return [t.value for t in at.title]
 
@@ -33,7 +29,7 @@ def _titles(at) -> list[str]:
 @pytest.mark.parametrize("path", PAGES, ids=IDS)
 def test_default_render(app_test, path):
     at = app_test(path.relative_to(ROOT))
-    _no_exception(at)
+    no_exception(at)
     assert _titles(at), "every page has a title"
     assert not at.warning or all("Link parameter" not in w.value for w in at.warning)
 
@@ -42,7 +38,7 @@ def test_default_render(app_test, path):
 @pytest.mark.parametrize("path", PAGES, ids=IDS)
 def test_garbage_query_string(app_test, path, query):
     at = app_test(path.relative_to(ROOT), query=query)
-    _no_exception(at)
+    no_exception(at)
     notes = " ".join(w.value for w in at.warning)
     # Every parameter that the page did not take as given is named in a visible note.
     assert "Link parameter" in notes or "Ignored link parameter" in notes, notes
@@ -83,7 +79,7 @@ def test_every_control_at_its_extremes(app_test, path):
             if value is not None:
                 widget.set_value(value)
         at.run()
-        _no_exception(at)
+        no_exception(at)
 
 
 @pytest.mark.parametrize("path", PAGES, ids=IDS)
@@ -101,13 +97,13 @@ def test_reset_restores_defaults(app_test, path):
         assert not reset
         return
     reset[0].click().run()
-    _no_exception(at)
+    no_exception(at)
     after = {w.key: w.value for w in _controls(at) if w.key in defaults}
     assert after == defaults
 
 
 def test_presenter_link_turns_presenter_mode_on(app_test):
     at = app_test("app.py", query={"present": "true"})
-    _no_exception(at)
+    no_exception(at)
     assert at.toggle(key="present").value is True
     assert not at.warning
