@@ -3,21 +3,15 @@
 import streamlit as st
 
 from core import ui
+from core.i18n import t
 from core.lecture import SECTIONS
 
-ui.page(
-    "Optimization Lab",
-    "Live experiments for **Deep Learning 1 — Optimization (Part 1)**. Every claim of the lecture "
-    "— non-convexity, plateaus, conditioning and the Hessian, normalization, batch norm and skip "
-    "connections — is computed here on the spot by real torch models, with the theory printed "
-    "beside the measurement. Move a slider and see; where the measurement disagrees with a slide, "
-    "the page says so.",
-)
+ui.page("Optimization Lab", intro="home.intro")
 
-st.subheader("Lecture map")
+st.subheader(t("home.map.title"))
 pages = {p.label: p for p in ui.PAGES}
 header = st.columns([3, 4, 2])
-for col, text in zip(header, ["Lecture section", "What you can see", "Page"]):
+for col, text in zip(header, [t("home.map.section"), t("home.map.claim"), t("home.map.page")]):
     col.markdown(f"**{text}**")
 for section in SECTIONS:
     c1, c2, c3 = st.columns([3, 4, 2], vertical_alignment="center")
@@ -27,13 +21,9 @@ for section in SECTIONS:
     if ui.page_exists(info):
         ui.page_link(info, c3, preset=section.preset)
     else:
-        c3.markdown(f"*{info.label}: coming*")
+        c3.markdown(t("home.map.coming", page=info.name))
 
-with st.expander("About"):
-    st.markdown(
-        "Built for an instructor projecting it live (presenter mode in the sidebar, and every view "
-        "is a link: *Link to this view*) and for students on a laptop. All numbers are float64 and "
-        "seeded: the same settings give the same numbers."
-    )
+with st.expander(t("home.about.title")):
+    st.markdown(t("home.about.text"))
 
 ui.finish()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.i18n import t
+
 # page label (core.ui.PAGES) -> preset name -> {control key: value}. Values are what the
 # widget returns (option labels for choices, numbers for sliders). A preset names only the
 # controls that differ from their defaults, so that its link is also the URL the page keeps
@@ -52,98 +54,41 @@ PRESETS: dict[str, dict[str, dict[str, object]]] = {
 }
 
 
+def preset_name(page: str, name: str) -> str:
+    """A preset's name as shown in the current language (the English name stays its identity)."""
+    return t(f"lecture.presets.{page}.{name}")
+
+
 @dataclass(frozen=True)
 class Section:
-    title: str
-    claim: str
+    key: str  # lecture.sections.<key>.title / .claim in core/locales: the shown text
     page: str  # a label of core.ui.PAGES
     preset: str | None = None  # a name in PRESETS[page]: the home page links straight to it
 
+    @property
+    def title(self) -> str:
+        return t(f"lecture.sections.{self.key}.title")
+
+    @property
+    def claim(self) -> str:
+        return t(f"lecture.sections.{self.key}.claim")
+
 
 SECTIONS = [
-    Section(
-        "One layer: E(w) = 1/N Σ(wᵀxₙ−tₙ)² + λ‖w‖²",
-        "convex: the Hessian is PSD everywhere, GD reaches the minimum from anywhere",
-        "Non-convexity",
-        "One layer is convex",
-    ),
-    Section(
-        "Two layers: E(W,v) = 1/N Σ(vᵀWxₙ−tₙ)² + λ(‖v‖²+‖W‖²)",
-        "non-convex: a saddle at the origin (eigenvalues −1.8, 2.2), minima at w=v=±√0.9 with E=0.19",
-        "Non-convexity",
-        "Two layers, N=1, x=1, t=1, λ=0.1",
-    ),
-    Section(
-        "tanh hidden layer", "several local minima and plateaus that GD crawls through", "Plateaus", "tanh plateau"
-    ),
-    Section(
-        "Practical recommendations",
-        "zero init sits on a saddle; init scale; restarts; a large LR escapes poor minima; width vs depth",
-        "Plateaus",
-        "Zero init",
-    ),
-    Section("Learning-rate schedules", "step decay, exponential decay γ₀e^(−αt), cyclical", "Plateaus", "Step decay"),
-    Section(
-        "GD on E = Σαᵢ(θᵢ−θᵢ*)²",
-        "factor (1−2γαᵢ) per step; converges iff 0<γ<1/αᵢ; slowest rate 1−2·0.99·α_min/α_max",
-        "Conditioning",
-        "Poorly conditioned: κ=50, γ=0.99/α_max",
-    ),
-    Section(
-        "General case: the local quadratic model",
-        "rotate into the Hessian's eigenvectors; condition number λ_max/λ_min",
-        "Conditioning",
-        "Hessian of an MLP",
-    ),
-    Section(
-        "Exercise: the linear model's Hessian",
-        "H = 2E[xxᵀ] + 2λI, derived vs autograd",
-        "Conditioning",
-        "Linear-model exercise",
-    ),
-    Section(
-        "The Hessian is huge", "|θ|×|θ| entries for real fully connected nets", "Conditioning", "The Hessian is huge"
-    ),
-    Section(
-        "Data normalization (LeCun '98)",
-        "centering and whitening lower the condition number and speed up GD",
-        "Normalization",
-        "Centering and whitening",
-    ),
-    Section(
-        "Hessian decomposition",
-        "H = Jᵀ(∂²E/∂F²)J + (∂E/∂F)(∂²F/∂θ²): Gauss–Newton + residual",
-        "Conditioning",
-        "Hessian of an MLP",
-    ),
-    Section(
-        "Non-linearities",
-        "sigmoid is not centred (higher κ); tanh is, but drifts during training",
-        "Normalization",
-        "Sigmoid vs tanh",
-    ),
-    Section(
-        "Initialization scale",
-        "θ ~ N(0, 1/fan_in) keeps each layer's output variance ≈ 1",
-        "Normalization",
-        "Init θ ~ N(0, 1/fan_in)",
-    ),
-    Section(
-        "Block-diagonal Hessian",
-        "activations and sensitivities on the same scale in every layer",
-        "Normalization",
-        "Block-diagonal Hessian",
-    ),
-    Section(
-        "Batch normalization",
-        "centred activations in every layer, fewer interactions between layers",
-        "BatchNorm & skip",
-        "Deep plain net vs BN/skip",
-    ),
-    Section(
-        "Skip connections",
-        "better signal propagation, fewer interactions between layers",
-        "BatchNorm & skip",
-        "Signal through 20 layers",
-    ),
+    Section("one_layer", "Non-convexity", "One layer is convex"),
+    Section("two_layers", "Non-convexity", "Two layers, N=1, x=1, t=1, λ=0.1"),
+    Section("tanh", "Plateaus", "tanh plateau"),
+    Section("practical", "Plateaus", "Zero init"),
+    Section("schedules", "Plateaus", "Step decay"),
+    Section("gd_quadratic", "Conditioning", "Poorly conditioned: κ=50, γ=0.99/α_max"),
+    Section("local_quadratic", "Conditioning", "Hessian of an MLP"),
+    Section("exercise", "Conditioning", "Linear-model exercise"),
+    Section("huge", "Conditioning", "The Hessian is huge"),
+    Section("data_norm", "Normalization", "Centering and whitening"),
+    Section("decomposition", "Conditioning", "Hessian of an MLP"),
+    Section("nonlinearities", "Normalization", "Sigmoid vs tanh"),
+    Section("init_scale", "Normalization", "Init θ ~ N(0, 1/fan_in)"),
+    Section("block_diagonal", "Normalization", "Block-diagonal Hessian"),
+    Section("batch_norm", "BatchNorm & skip", "Deep plain net vs BN/skip"),
+    Section("skip", "BatchNorm & skip", "Signal through 20 layers"),
 ]

@@ -25,7 +25,7 @@ import math
 import pickle
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -35,7 +35,8 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from core import charts, lecture
+from core import charts, i18n, lecture
+from core.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,21 +44,27 @@ ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class PageInfo:
     path: str  # relative to the app root
-    label: str
+    label: str  # English name: identifies the page (presets, ownership of keys)
     icon: str
+    key: str  # catalogue prefix (core/locales/<lang>/<key>.toml); the shown name is common.pages.<key>
+
+    @property
+    def name(self) -> str:
+        """The page's name in the current language."""
+        return t(f"common.pages.{self.key}")
 
 
 PAGES = [
-    PageInfo("app.py", "Home", ":material/home:"),
-    PageInfo("pages/1_Non_convexity.py", "Non-convexity", ":material/landscape:"),
-    PageInfo("pages/2_Plateaus.py", "Plateaus", ":material/horizontal_rule:"),
-    PageInfo("pages/3_Conditioning.py", "Conditioning", ":material/ssid_chart:"),
-    PageInfo("pages/4_Normalization.py", "Normalization", ":material/tune:"),
-    PageInfo("pages/5_BatchNorm_and_Skip.py", "BatchNorm & skip", ":material/account_tree:"),
+    PageInfo("app.py", "Home", ":material/home:", "home"),
+    PageInfo("pages/1_Non_convexity.py", "Non-convexity", ":material/landscape:", "nonconvex"),
+    PageInfo("pages/2_Plateaus.py", "Plateaus", ":material/horizontal_rule:", "plateaus"),
+    PageInfo("pages/3_Conditioning.py", "Conditioning", ":material/ssid_chart:", "conditioning"),
+    PageInfo("pages/4_Normalization.py", "Normalization", ":material/tune:", "normalization"),
+    PageInfo("pages/5_BatchNorm_and_Skip.py", "BatchNorm & skip", ":material/account_tree:", "batchnorm"),
 ]
 
 # Keys every page understands (shared sidebar); all others belong to one page.
-GLOBAL_KEYS = ("present", "contrast")
+GLOBAL_KEYS = ("present", "contrast", "lang")
 # What a global switch accepts in the URL (?present=1 is what people type on a slide).
 _SWITCH_WORDS = {"true": True, "1": True, "false": False, "0": False}
 MAX_SHOWN = 40  # characters of a rejected URL value quoted back to the user
@@ -78,14 +85,15 @@ def page_link(info: PageInfo, container=None, preset: str | None = None) -> None
     container = container or st
     if len(available_pages()) > 1:
         if preset is not None:
-            container.markdown(preset_anchor(info, preset, f"{info.label}: {preset}"), unsafe_allow_html=True)
+            label = f"{info.name}: {lecture.preset_name(info.label, preset)}"
+            container.markdown(preset_anchor(info, preset, label), unsafe_allow_html=True)
             return
         try:
-            container.page_link(info.path, label=info.label, icon=info.icon)
+            container.page_link(info.path, label=info.name, icon=info.icon)
             return
         except StreamlitPageNotFoundError:
             pass
-    container.markdown(f"{info.label}")
+    container.markdown(info.name)
 
 
 # --- per-run state -------------------------------------------------------------
@@ -99,6 +107,7 @@ class _Run:
     values: dict[str, Any]  # key -> current value
     labels: dict[str, str]
     presets: Any = None  # st container under the title, filled by finish() (values known by then)
+    options: dict[str, list] = field(default_factory=dict)  # key -> a choice's values (shown names differ)
     charts: int = 0  # charts shown so far: numbers their download buttons
 
 
@@ -121,30 +130,32 @@ def high_contrast() -> bool:
 
 
 def page(title: str, intro: str | None = None) -> None:
-    """Configure the page, draw the shared sidebar, and open the notes box."""
-    tab_title = title if title == "Optimization Lab" else f"{title} · Optimization Lab"
+    """Configure the page, draw the shared sidebar, and open the notes box.
+
+    ``title`` is the page's English label in PAGES ("Optimization Lab" for home): it names
+    the page for presets and key ownership; the title shown is the page's name in the chosen
+    language. ``intro`` is a catalogue key (core/locales), read after the language is known."""
+    _choose_language()  # first: every string below depends on it
+    info = next((p for p in PAGES if p.label == title), None)
+    shown = t("common.app_name") if info is None or info.key == "home" else info.name
+    tab_title = shown if info is None or info.key == "home" else f"{shown} · {t('common.app_name')}"
     st.set_page_config(page_title=tab_title, page_icon="📉", layout="wide")
     st.session_state["_ui_run"] = _Run(page=title, notes=None, controls={}, values={}, labels={})
     with st.sidebar:
-        st.markdown("### Optimization Lab")
-        for info in available_pages():
-            page_link(info)
+        st.markdown(f"### {t('common.app_name')}")
+        for page_info in available_pages():
+            page_link(page_info)
         st.divider()
-        _global_toggle(
-            "present",
-            "Presenter mode",
-            "For a projector: larger type, thicker lines, explanations folded away. Also ?present=1.",
-        )
-        _global_toggle(
-            "contrast", "High contrast", "Black-on-white text and stronger chart lines. Also ?contrast=true."
-        )
+        _language_select()
+        _global_toggle("present", t("common.sidebar.present"), t("common.sidebar.present_help"))
+        _global_toggle("contrast", t("common.sidebar.contrast"), t("common.sidebar.contrast_help"))
     _inject_css()
-    st.title(title)
+    st.title(shown)
     _run().notes = st.container()
     if lecture.PRESETS.get(title):
         _run().presets = st.container()
     if intro:
-        prose(intro)
+        prose(t(intro) if i18n.has(intro) else intro)
     # Warm-up (import torch, thread policy, first torch.func call: seconds on a fresh server)
     # after the title, sidebar and intro are drawn, so it never delays the first paint. A topic
     # page has imported torch already and computes next: warm it now. The home page needs no
@@ -153,36 +164,75 @@ def page(title: str, intro: str | None = None) -> None:
         warm_up()
 
 
+def _from_link(key: str, parse: Callable[[str], Any], allowed: str) -> None:
+    """Apply a global setting a link asks for (``?present=1``, ``?lang=zh``) to the session.
+
+    Only a value the app did not put into the URL itself counts as asked for: the URL keeps
+    what the app last wrote until the browser sends the next query string, and re-applying
+    it would undo a switch the user has just flipped in the sidebar."""
+    remembered = st.session_state.setdefault("_ui_sticky", {})
+    written = st.session_state.setdefault("_ui_written", {})
+    raw = _raw(key)
+    if not raw or raw == written.get(key):
+        return
+    value = parse(raw[-1].strip().lower()) if len(raw) == 1 else None
+    if value is None:
+        st.session_state.setdefault("_ui_global_notes", []).append(
+            t("common.notes.bad_global", key=key, value=_show(raw[-1]), allowed=allowed, using=remembered.get(key))
+        )
+        return
+    remembered[key] = value
+    if key in st.session_state:  # the widget exists already: move it too
+        st.session_state[key] = value
+
+
+def _to_link(key: str, value: Any, default: Any) -> None:
+    """Keep the URL in step with a global setting (absent when at its default)."""
+    st.session_state.setdefault("_ui_sticky", {})[key] = value
+    written = st.session_state.setdefault("_ui_written", {})
+    try:
+        if value != default:
+            st.query_params[key] = _url_value(value)
+            written[key] = [_url_value(value)]
+        else:
+            written[key] = None
+            if key in st.query_params:
+                del st.query_params[key]
+    except Exception:  # the URL is a convenience, never a reason to fail
+        pass
+
+
+def _choose_language() -> str:
+    """The language of this run: ``?lang=`` from a link, else the sidebar's choice, else English."""
+    _from_link("lang", lambda w: w if w in i18n.LANGUAGES else None, " / ".join(i18n.LANGUAGES))
+    code = st.session_state.get("lang", st.session_state.get("_ui_sticky", {}).get("lang", i18n.DEFAULT))
+    i18n.set_language(code)
+    return i18n.language()
+
+
+def _language_select() -> str:
+    codes = list(i18n.LANGUAGES)
+    kw = {} if "lang" in st.session_state else {"index": codes.index(i18n.language())}
+    code = st.selectbox(
+        "Language · 语言", codes, format_func=i18n.LANGUAGES.get, key="lang", help=t("common.sidebar.lang_help"), **kw
+    )
+    _run().options["lang"] = codes
+    _to_link("lang", code, i18n.DEFAULT)
+    return code
+
+
 def _global_toggle(key: str, label: str, help: str) -> bool:
     """A switch that follows the user from page to page and shows in the URL as ?key=true.
 
     Not ``bind="query-params"``: a page link drops the query string, and a bound widget
-    then falls back to its default (measured in the browser). Here the URL sets the value
+    then falls back to its default (measured in the browser). Here a link sets the value
     when it names one, the session remembers it across pages, and the URL is kept in step.
     """
+    _from_link(key, _SWITCH_WORDS.get, "true/1, false/0")
     remembered = st.session_state.setdefault("_ui_sticky", {})
-    raw = _raw(key)
-    if raw:
-        wanted = raw[-1].strip().lower()
-        if len(raw) == 1 and wanted in _SWITCH_WORDS:
-            remembered[key] = _SWITCH_WORDS[wanted]
-            if key in st.session_state:  # the widget exists already: move it too
-                st.session_state[key] = remembered[key]
-        else:
-            st.session_state.setdefault("_ui_global_notes", []).append(
-                f"Link parameter `{key}` = `{_show(raw[-1])}` is not valid (true/1 or false/0); "
-                f"using {bool(remembered.get(key, False))}."
-            )
     kw = {} if key in st.session_state else {"value": bool(remembered.get(key, False))}
     value = bool(st.toggle(label, key=key, help=help, **kw))
-    remembered[key] = value
-    try:
-        if value:
-            st.query_params[key] = "true"
-        elif key in st.query_params:
-            del st.query_params[key]
-    except Exception:  # the URL is a convenience, never a reason to fail
-        pass
+    _to_link(key, value, False)
     return value
 
 
@@ -224,11 +274,11 @@ def _inject_css() -> None:
         st.html("<style>" + "\n".join(css) + "</style>")
 
 
-def prose(md: str, label: str = "Explanation") -> None:
+def prose(md: str, label: str | None = None) -> None:
     """Explanatory paragraphs: shown as they are, but folded into a collapsed expander in
     presenter mode so that the charts get the room. The live numbers to notice are never prose."""
     if presenter():
-        with st.expander(label, icon=":material/notes:"):
+        with st.expander(label or t("common.explanation"), icon=":material/notes:"):
             st.markdown(md)
     else:
         st.markdown(md)
@@ -295,12 +345,12 @@ def _register(key: str, label: str, default: Any, value: Any, allowed: str, raw:
     run.labels[key] = label
     if raw and not (len(raw) == 1 and _matches(raw[0], value)):
         shown = ", ".join(f"`{_show(r)}`" for r in raw)
-        note(f"Link parameter `{key}` = {shown} is not valid for “{label}” ({allowed}); using {value!r} instead.")
+        note(t("common.notes.bad_value", key=key, value=shown, label=label, allowed=allowed, using=repr(value)))
     return value
 
 
-def _claim(key: str) -> bool:
-    """Make ``key`` this page's control; True when session state holds a value for it.
+def _claim(key: str) -> None:
+    """Make ``key`` this page's control.
 
     Pages share keys with other ranges and options (lam, steps, depth, seed, section, ...),
     and Streamlit keeps a moved widget's value under its key after the user leaves its page:
@@ -313,13 +363,21 @@ def _claim(key: str) -> bool:
     if owners.get(key, page) != page:
         st.session_state.pop(key, None)
     owners[key] = page
-    return key in st.session_state
 
 
-def _value_kw(key: str, default: Any) -> dict:
-    # Once a value lives in session state (a reset or preset wrote it), passing a
-    # default too would make Streamlit warn about two sources of truth.
-    return {} if _claim(key) else {"value": default}
+def _value_kw(key: str, default: Any, name: str = "value") -> dict:
+    """``{name: default}``: every widget is created with the page's default, on every run.
+
+    A bound widget leaves the URL when its value equals the default it was *created with*;
+    one created without a default takes its minimum. Created without one whenever session
+    state held its value, a page revisited through the sidebar wrote every control not at
+    its minimum into the URL (?x=1&t=1&scale=1 on Non-convexity), and after Reset a slider
+    moved to its minimum dropped out of the URL, so a reload lost it
+    (tests/test_browser_navigation.py). When code has written the key (Reset, a click on a
+    map), Streamlit takes the written value and logs a second source of truth once per
+    process; .streamlit/config.toml silences that log (disableWidgetStateDuplicationWarning)."""
+    _claim(key)
+    return {name: default}
 
 
 def slider(
@@ -338,7 +396,7 @@ def slider(
         bind="query-params",
         **_value_kw(key, default),
     )
-    return _register(key, label, default, value, f"a number in [{min_value}, {max_value}]", raw)
+    return _register(key, label, default, value, t("common.allowed.range", lo=min_value, hi=max_value), raw)
 
 
 def number(
@@ -361,23 +419,37 @@ def number(
         bind="query-params",
         **_value_kw(key, default),
     )
-    return _register(key, label, default, value, f"a number in [{min_value}, {max_value}]", raw)
+    return _register(key, label, default, value, t("common.allowed.range", lo=min_value, hi=max_value), raw)
 
 
-def select(key: str, label: str, options: list[str], default: str, help: str | None = None, horizontal: bool = False):
-    """A URL-bound choice among strings (radio when ``horizontal``, else a select box)."""
+def select(
+    key: str,
+    label: str,
+    options: list[str],
+    default: str,
+    help: str | None = None,
+    horizontal: bool = False,
+    names: dict[str, str] | None = None,
+):
+    """A URL-bound choice among strings (radio when ``horizontal``, else a select box).
+
+    The options are the URL's values and what the page receives, in every language;
+    ``names`` maps an option to the text shown for it (``t(...)``), where that differs."""
     raw = _raw(key)
-    kw = {} if _claim(key) else {"index": options.index(default)}
+    kw = _value_kw(key, options.index(default), name="index")
     widget = functools.partial(st.radio, horizontal=True) if horizontal else st.selectbox
-    value = widget(label, options, key=key, help=help, bind="query-params", **kw)
-    return _register(key, label, default, value, "one of " + ", ".join(options), raw)
+    shown = (lambda option: names.get(option, option)) if names else str
+    value = widget(label, options, key=key, help=help, bind="query-params", format_func=shown, **kw)
+    _run().options[key] = list(options)
+    allowed = t("common.allowed.one_of", options=", ".join(options))
+    return _register(key, label, default, value, allowed, raw)
 
 
 def toggle(key: str, label: str, default: bool = False, help: str | None = None) -> bool:
     """A URL-bound on/off switch (``?key=true``)."""
     raw = _raw(key)
     value = st.toggle(label, key=key, help=help, bind="query-params", **_value_kw(key, default))
-    return _register(key, label, default, value, "true or false", raw)
+    return _register(key, label, default, value, t("common.allowed.bool"), raw)
 
 
 def text(key: str, label: str, default: str, max_chars: int = 200, help: str | None = None) -> str:
@@ -387,23 +459,49 @@ def text(key: str, label: str, default: str, max_chars: int = 200, help: str | N
     value = st.text_input(
         label, key=key, help=help, max_chars=max_chars, bind="query-params", **_value_kw(key, default)
     )
-    return _register(key, label, default, value, f"text of at most {max_chars} characters", raw)
+    return _register(key, label, default, value, t("common.allowed.text", n=max_chars), raw)
 
 
-def tabs(key: str, labels: list[str], default: str | None = None) -> list:
+def tabs(key: str, labels: list[str], default: str | None = None, names: dict[str, str] | None = None) -> list:
     """URL-bound tabs (``?key=<label>``) that run lazily: ``tab.open`` is True only for the shown one.
 
     Put cheap controls in every tab (so their state and URL keys survive a tab switch)
     and compute only ``if tab.open``. Streamlit drops an unknown label from the URL; the
     page says so like for any other control.
+
+    ``labels`` are the tabs' names in links and presets (English); ``names`` maps each to the
+    catalogue key of its shown name. Streamlit binds the *shown* name to the URL, so a link or
+    a session that names a tab in another language is translated here, before the widget.
     """
     raw = _raw(key)
     default = default if default is not None else labels[0]
-    # As for the other controls: once session state holds the value, pass no default too.
-    kw = {} if _claim(key) else {"default": default}
-    containers = st.tabs(labels, key=key, bind="query-params", **kw)
-    value = st.session_state.get(key, default)
-    _register(key, "section", default, value, "one of " + ", ".join(labels), raw)
+    shown = {label: t(names[label]) if names else label for label in labels}
+    alias = {label: label for label in labels}  # any language's name of a tab -> its label
+    for code in i18n.LANGUAGES if names else ():
+        alias.update({t(names[label], lang=code): label for label in labels})
+    _claim(key)
+    if len(raw) == 1 and raw[0] in alias and raw[0] != shown[alias[raw[0]]]:
+        _drop_param(key)  # a link in another language: show its tab under this language's name
+        st.session_state[key] = shown[alias[raw[0]]]
+    elif st.session_state.get(key) in alias and st.session_state[key] not in shown.values():
+        st.session_state[key] = shown[alias[st.session_state[key]]]  # the language was just switched
+    kw = _value_kw(key, shown[default], name="default")
+    containers = st.tabs(list(shown.values()), key=key, bind="query-params", **kw)
+    value = alias.get(st.session_state.get(key), default)
+    _register(key, t("common.section"), default, value, t("common.allowed.one_of", options=", ".join(labels)), [])
+    if raw and not (len(raw) == 1 and raw[0] in alias):
+        shown_raw = ", ".join(f"`{_show(r)}`" for r in raw)
+        allowed = t("common.allowed.one_of", options=", ".join(labels))
+        note(
+            t(
+                "common.notes.bad_value",
+                key=key,
+                value=shown_raw,
+                label=t("common.section"),
+                allowed=allowed,
+                using=value,
+            )
+        )
     return containers
 
 
@@ -415,10 +513,7 @@ def view_link(values: dict[str, Any] | None = None) -> str:
     link keeps meaning the same view if a default changes later)."""
     run = _run()
     values = dict(run.values if values is None else values)
-    for key in GLOBAL_KEYS:
-        if st.session_state.get(key):
-            values[key] = True
-    query = urlencode({k: _url_value(v) for k, v in values.items()})
+    query = urlencode({**{k: _url_value(v) for k, v in values.items()}, **_global_query()})
     base = st.context.url or ""
     return f"{base}?{query}" if query else base
 
@@ -457,9 +552,15 @@ def preset_query(page: str, name: str) -> dict[str, str]:
     """The query string that opens ``page`` in preset ``name``; the global switches that
     are on (presenter mode, high contrast) travel along."""
     query = {key: _url_value(v) for key, v in lecture.PRESETS[page][name].items()}
-    for key in GLOBAL_KEYS:
-        if st.session_state.get(key):
-            query[key] = "true"
+    return {**query, **_global_query()}
+
+
+def _global_query() -> dict[str, str]:
+    """The global settings that differ from their defaults, as the URL spells them
+    (``present=true``, ``contrast=true``, ``lang=zh``): they travel with every link."""
+    query = {key: "true" for key in ("present", "contrast") if st.session_state.get(key)}
+    if i18n.language() != i18n.DEFAULT:
+        query["lang"] = i18n.language()
     return query
 
 
@@ -476,7 +577,7 @@ def preset_anchor(info: PageInfo, name: str, label: str, active: bool = False) -
     under any base path; target _self, where Streamlit's markdown links open a new tab)."""
     preset = lecture.PRESETS[info.label][name]
     href = f"{url_path(info)}?{urlencode(preset_query(info.label, name))}".rstrip("?") or "./"
-    named = ", ".join(f"{k} = {v}" for k, v in preset.items()) or "the slide's settings are the page's defaults"
+    named = ", ".join(f"{k} = {v}" for k, v in preset.items()) or t("common.presets.defaults")
     return (
         f'<a class="optlab-preset{" active" if active else ""}" href="{html.escape(href)}" target="_self" '
         f'title="{html.escape(named)}">{html.escape(label)}</a>'
@@ -499,11 +600,17 @@ def _draw_presets(run: _Run) -> None:
         return
     info = next(p for p in PAGES if p.label == run.page)
     links = [
-        preset_anchor(info, name, name, active=_same(run.values, preset_state(run.controls, preset)))
+        preset_anchor(
+            info,
+            name,
+            lecture.preset_name(run.page, name),
+            active=_same(run.values, preset_state(run.controls, preset)),
+        )
         for name, preset in presets.items()
     ]
     run.presets.markdown(
-        f'<div class="optlab-presets"><strong>Lecture presets:</strong> {" ".join(links)}</div>',
+        f'<div class="optlab-presets"><strong>{html.escape(t("common.presets.title"))}</strong> '
+        f"{' '.join(links)}</div>",
         unsafe_allow_html=True,
     )
 
@@ -521,19 +628,19 @@ def finish() -> None:
     unknown = [k for k in keys if k not in run.controls and k not in GLOBAL_KEYS]
     if unknown:
         shown = ", ".join(f"`{_show(k)}`" for k in unknown[:5]) + (" …" if len(unknown) > 5 else "")
-        note(f"Ignored link parameter(s) this page does not have: {shown}.")
+        note(t("common.notes.unknown_keys", keys=shown))
     with st.sidebar:
         st.divider()
         if run.controls:
             st.button(
-                "Reset this page to defaults",
+                t("common.sidebar.reset"),
                 on_click=_reset,
                 args=(dict(run.controls),),
                 icon=":material/restart_alt:",
                 width="stretch",
             )
-        with st.expander("Link to this view", icon=":material/link:"):
-            st.caption("Copy this link onto a slide: it opens this page with every control as it is now.")
+        with st.expander(t("common.sidebar.link"), icon=":material/link:"):
+            st.caption(t("common.sidebar.link_help"))
             st.code(view_link(), language=None, wrap_lines=True)
     warm_up()  # a no-op once done; on the home page, pays the warm-up after the page is drawn
 
@@ -541,8 +648,13 @@ def finish() -> None:
 # --- charts and caching ---------------------------------------------------------------
 
 
-def _look() -> tuple[bool, bool]:
-    return presenter(), high_contrast()
+def look() -> tuple[bool, bool, str]:
+    """What a styled spec depends on besides its data: presenter mode, contrast, language.
+    A page that caches its own specs puts this into the cache key."""
+    return presenter(), high_contrast(), i18n.language()
+
+
+_look = look
 
 
 def show_chart(chart, key: str | None = None, **kwargs):
@@ -551,7 +663,7 @@ def show_chart(chart, key: str | None = None, **kwargs):
     Sent as ``charts.chart_spec`` (what ``st.altair_chart`` would send, without its schema
     validation). A page that can pass the builder and its inputs instead should call ``chart``:
     a rerun with the same inputs then skips building the chart too."""
-    return show_spec(charts.chart_spec(chart, *_look()), key=key, **kwargs)
+    return show_spec(charts.chart_spec(chart, *_look()[:2]), key=key, **kwargs)
 
 
 def chart(builder: Callable, *args, **kwargs):
@@ -566,10 +678,10 @@ def chart(builder: Callable, *args, **kwargs):
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
-def _cached_spec(key: str, look: tuple[bool, bool], _name: str, _args: tuple, _kwargs: dict) -> dict:
+def _cached_spec(key: str, look: tuple[bool, bool, str], _name: str, _args: tuple, _kwargs: dict) -> dict:
     # Streamlit hashes only ``key`` and ``look`` (not the _underscored inputs): ``_digest``
     # is several times faster on our frames than Streamlit's general hashing.
-    return charts.chart_spec(getattr(charts, _name)(*_args, **_kwargs), *look)
+    return charts.chart_spec(getattr(charts, _name)(*_args, **_kwargs), *look[:2])
 
 
 def _digest(obj: Any, h) -> None:
@@ -617,7 +729,7 @@ def show_spec(spec: dict, key: str | None = None, **kwargs):
                 file_name=f"{name}.csv",
                 mime="text/csv",
                 key=f"_ui_csv_{run.charts}",
-                help="Download this chart's data (CSV)",
+                help=t("common.download.csv"),
                 **common,
             )
             if _HAS_SVG:
@@ -627,7 +739,7 @@ def show_spec(spec: dict, key: str | None = None, **kwargs):
                     file_name=f"{name}.svg",
                     mime="image/svg+xml",
                     key=f"_ui_svg_{run.charts}",
-                    help="Download this chart as SVG (PNG: the chart's own toolbar, on hover)",
+                    help=t("common.download.svg"),
                     **common,
                 )
     return shown

@@ -133,6 +133,11 @@ def no_exception(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def option_values(widget) -> list:
+    """A choice's values (AppTest lists the shown names, which differ in 中文): ui records them."""
+    return widget.root.session_state["_ui_run"].options.get(widget.key, list(widget.options))
+
+
 def chart_specs(at) -> list[dict]:
     """Every chart's Vega-Lite spec as sent to the browser (AppTest has no chart accessor)."""
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]

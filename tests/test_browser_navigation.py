@@ -51,3 +51,29 @@ def test_a_moved_control_does_not_leak_into_a_same_named_control_of_another_page
     # a key no other visited page used keeps its value; a shared one starts from the default
     assert _slider(page, "steps").input_value() == "300"
     page.close()
+
+
+def test_reset_clears_the_url_and_a_control_moved_to_its_minimum_afterwards_survives_a_reload(browser, server):
+    """Reset writes the defaults through session state; the URL must then hold no control, and a
+    slider moved to its minimum must stay in the URL (it dropped out when widgets were created
+    without their page default: a reload showed the default, not the minimum)."""
+    x_label = "x (input of sample 1)"
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{server}/Non_convexity?x=0.5&steps=200", wait_until="domcontentloaded", timeout=60_000)
+    wait_for_script(page)
+    assert _slider(page, x_label).input_value() == "0.5"
+    page.get_by_role("button", name="Reset this page to defaults").click()
+    page.wait_for_timeout(300)
+    wait_for_script(page)
+    assert (_slider(page, x_label).input_value(), _slider(page, "steps").input_value()) == ("1", "300")
+    assert page.url.endswith("/Non_convexity"), page.url
+    thumb = _slider(page, x_label)
+    thumb.focus()
+    thumb.press("Home")
+    page.wait_for_timeout(300)
+    wait_for_script(page)
+    assert page.url.endswith("/Non_convexity?x=-2"), page.url
+    page.reload(wait_until="domcontentloaded")
+    wait_for_script(page)
+    assert _slider(page, x_label).input_value() == "-2"
+    page.close()

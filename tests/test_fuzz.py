@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pytest
 
 from core.ui import GLOBAL_KEYS, _matches, _show
-from tests.conftest import ROOT, page_files
+from tests.conftest import ROOT, option_values, page_files
 
 pytestmark = pytest.mark.fuzz
 
@@ -89,7 +89,7 @@ def survey(app_test, path) -> Survey:
                     is_int = isinstance(w.value, int) and not isinstance(w.value, bool)
                     c = Control(w.key, kind, w.min, w.max, w.step, is_int)
                 elif kind in ("selectbox", "radio"):
-                    c = Control(w.key, kind, options=tuple(w.options))
+                    c = Control(w.key, kind, options=tuple(option_values(w)))
                 elif kind == "text_input":
                     c = Control(w.key, kind, max_chars=w.max_chars or 200)
                 controls[w.key] = c
