@@ -348,34 +348,17 @@ def warm_up() -> None:
 
 
 def condition_number_text(s: SpectrumSummary) -> str:
-    """One line that never prints a meaningless ratio."""
+    """One line that never prints a meaningless ratio (in the current language)."""
+    from core.i18n import t
+
     if s.condition_number is not None:
-        return f"κ = λ_max/λ_min = {s.condition_number:.3g}"
-    why = f"{s.n_negative} negative" if s.n_negative else f"{s.n_near_zero} near-zero"
+        return t("common.hessian.kappa", kappa=s.condition_number)
+    why = (
+        t("common.hessian.negative", n=s.n_negative) if s.n_negative else t("common.hessian.near_zero", n=s.n_near_zero)
+    )
     extra = (
-        f"; λ_max / smallest positive λ (> {s.cutoff:.1e}) = {s.positive_condition_number:.3g}"
+        t("common.hessian.positive_ratio", cutoff=s.cutoff, ratio=s.positive_condition_number)
         if s.positive_condition_number
         else ""
     )
-    return f"κ undefined: H is not positive definite ({why} eigenvalues){extra}"
-
-
-__all__ = [
-    "SpectrumSummary",
-    "block_diagonal",
-    "block_norms",
-    "condition_number_text",
-    "exact",
-    "exact_reference",
-    "gauss_newton",
-    "gauss_newton_reference",
-    "hvp",
-    "linear_model",
-    "off_block_share",
-    "output_hessian",
-    "power_iteration",
-    "row_by_row",
-    "spectrum_summary",
-    "top_eigenvalues",
-    "warm_up",
-]
+    return t("common.hessian.undefined", why=why, extra=extra)
