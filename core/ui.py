@@ -714,6 +714,8 @@ def show_spec(spec: dict, key: str | None = None, **kwargs):
     container, with small buttons under it: the chart's data as CSV, the chart as SVG (PNG is in
     Streamlit's own chart toolbar). Files are made only when clicked (callables), so a rerun pays
     nothing for them."""
+    if not spec.get("description"):  # the chart's text alternative (aria-label); specs may be cached: copy
+        spec = {**spec, "description": charts.describe(spec)}
     shown = st.vega_lite_chart(spec, width="stretch", key=key, **kwargs)
     if spec.get("datasets"):
         run = _run()

@@ -127,7 +127,7 @@ def _spec_texts(spec) -> Iterator[str]:
         for key, value in spec.items():
             if key in ("datasets", "data", "config", "$schema", "params", "name", "field", "selection"):
                 continue
-            if key in ("title", "subtitle", "text", "label", "labelExpr") and isinstance(value, str):
+            if key in ("title", "subtitle", "text", "label", "labelExpr", "description") and isinstance(value, str):
                 if key != "labelExpr":
                     yield value
             elif key in ("title", "subtitle") and isinstance(value, list):

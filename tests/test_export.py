@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from core import charts
-from tests.conftest import ROOT, page_files
+from tests.conftest import ROOT, chart_specs, page_files
 
 AWKWARD = pd.DataFrame(
     {
@@ -158,6 +158,18 @@ def test_every_chart_has_a_csv_download_button(app_test, path):
     for b in buttons + svgs:
         assert b.proto.deferred_file_id, "the file is made on click, not on every rerun"
         assert b.proto.ignore_rerun, "downloading does not rerun the page"
+    for spec in chart_specs(at):  # a text alternative (the chart's aria-label): title and axes
+        title = spec["title"]["text"] if isinstance(spec.get("title"), dict) else spec.get("title")
+        title = " ".join(title) if isinstance(title, list) else title
+        assert spec["description"].startswith(f"Chart: {title}"), spec["description"]
+        assert "Axes: " in spec["description"] or "vconcat" in spec or "hconcat" in spec
+
+
+def test_a_charts_text_alternative_names_its_title_and_axes():
+    chart = charts.loss_curves(AWKWARD.assign(series="a"), y="loss", title="Two runs", y_title="loss E")
+    spec = charts.chart_spec(chart)
+    assert charts.describe(spec) == "Chart: Two runs. Axes: step, loss E."
+    assert charts.describe({}) == "Chart"
 
 
 def test_svg_of_a_chart_is_drawn_offline():

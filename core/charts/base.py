@@ -357,6 +357,49 @@ def chart_spec(chart, presenter: bool = False, high_contrast: bool = False) -> d
     return spec
 
 
+def _texts(title) -> list[str]:
+    """A Vega-Lite title (text, lines, or {text, subtitle}) as its non-empty parts, each one line."""
+    if isinstance(title, dict):
+        return _texts(title.get("text")) + _texts(title.get("subtitle"))
+    if isinstance(title, list):
+        return [" ".join(str(x) for x in title if x)] if any(title) else []
+    return [str(title)] if title else []
+
+
+def _axis_titles(spec) -> list[str]:
+    """The x and y titles of a spec's encodings (layers, facets and concatenations included)."""
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            encoding = node.get("encoding")
+            for channel in ("x", "y"):
+                enc = encoding.get(channel) if isinstance(encoding, dict) else None
+                if isinstance(enc, dict):
+                    axis = enc.get("axis")
+                    title = enc.get("title") or (axis.get("title") if isinstance(axis, dict) else None)
+                    for text in _texts(title):
+                        if text not in found:
+                            found.append(text)
+            for key in ("layer", "hconcat", "vconcat", "concat", "spec"):
+                if key in node:
+                    walk(node[key])
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    return found
+
+
+def describe(spec: dict) -> str:
+    """A text alternative for a chart (Vega-Lite ``description``: the chart's aria-label): its
+    title and subtitle, and what its axes show, in the current language."""
+    title = " — ".join(_texts(spec.get("title"))) or t("common.charts.untitled")
+    axes = _axis_titles(spec)
+    return t("common.charts.alt", title=title, axes=", ".join(axes)) if axes else title
+
+
 def chart_frames(spec: dict) -> dict[str, pd.DataFrame]:
     """The data of a chart's spec (``chart_spec``, ``vega_specs``, ``nonconvex_specs``), by dataset name."""
     return {
