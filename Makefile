@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-fast lint format bench clean
 
 # Re-install only when a requirements file changed (stamp files).
 $(VENV)/.deps-run: requirements.txt
@@ -26,6 +26,10 @@ lint: $(VENV)/.deps-dev
 
 test: lint
 	$(PY) -m pytest
+
+# While developing: everything but the browser and fuzz tests (a few minutes instead of ~15).
+test-fast: lint
+	$(PY) -m pytest -m "not browser and not fuzz"
 
 format: $(VENV)/.deps-dev
 	$(PY) -m ruff format .
