@@ -92,6 +92,7 @@ def test_styled_sizes_for_the_projector(presenter):
     size = charts.SIZES["label"][int(presenter)]
     assert config["axis"]["labelFontSize"] == size and config["legend"]["labelFontSize"] == size
     assert config["title"]["fontSize"] == charts.SIZES["title"][int(presenter)]
+    assert config["text"]["fontSize"] == size - 1  # text marks grow too (13 px -> 19 px)
     json.dumps(config)  # serializable
 
 

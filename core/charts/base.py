@@ -294,6 +294,8 @@ def styled(chart, presenter: bool = False, high_contrast: bool = False):
         .configure_line(strokeWidth=stroke)
         .configure_rule(strokeWidth=stroke / 1.5)
         .configure_point(size=90 if presenter else 60)
+        # text marks ("diverges", point labels) grow with the axis labels in presenter mode
+        .configure_text(fontSize=label - 1)
     )
 
 
