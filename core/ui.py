@@ -433,16 +433,23 @@ def select(
 ):
     """A URL-bound choice among strings (radio when ``horizontal``, else a select box).
 
-    The options are the URL's values and what the page receives, in every language;
-    ``names`` maps an option to the text shown for it (``t(...)``), where that differs."""
+    The options are what the page receives, in every language; ``names`` maps an option to
+    the text shown for it (``t(...)``), where that differs. Streamlit binds the *shown* name
+    to the URL, so a link that names the option itself (presets, "Link to this view", an
+    English link opened in 中文) is taken here, before the widget, as for tabs."""
     raw = _raw(key)
+    shown = (lambda option: names.get(option, option)) if names else str
+    alias = {option: option for option in options} | {shown(option): option for option in options}
+    _claim(key)
+    if len(raw) == 1 and raw[0] in options and shown(raw[0]) != raw[0]:
+        _drop_param(key)
+        st.session_state[key] = raw[0]
     kw = _value_kw(key, options.index(default), name="index")
     widget = functools.partial(st.radio, horizontal=True) if horizontal else st.selectbox
-    shown = (lambda option: names.get(option, option)) if names else str
     value = widget(label, options, key=key, help=help, bind="query-params", format_func=shown, **kw)
     _run().options[key] = list(options)
     allowed = t("common.allowed.one_of", options=", ".join(options))
-    return _register(key, label, default, value, allowed, raw)
+    return _register(key, label, default, value, allowed, [alias.get(r, r) for r in raw])
 
 
 def toggle(key: str, label: str, default: bool = False, help: str | None = None) -> bool:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 
 import pandas as pd
+import pyarrow as pa
 
 # Names and symbols that Chinese lecture notes keep in Latin letters (no translation exists or
 # the lecture uses the English term): activation functions, acronyms, proper names, units.
@@ -172,6 +173,15 @@ def _legend_values(spec: dict) -> Iterator[str]:
                     yield value
 
 
+def _arrow_datasets(proto) -> dict[str, list[dict]]:
+    """A chart's named Arrow datasets (``ui.show_spec`` sends frames that way) as records."""
+    out = {}
+    for ds in getattr(proto, "datasets", []):
+        if ds.data.data:
+            out[ds.name] = pa.ipc.open_stream(ds.data.data).read_all().to_pylist()
+    return out
+
+
 def shown_text(at) -> list[str]:
     """Every piece of text the reader sees on the page (and its sidebar), in render order."""
     out: list[str] = []
@@ -179,8 +189,10 @@ def shown_text(at) -> list[str]:
         kind = type(node).__name__
         if kind in ("Code", "Exception", "Html"):
             continue  # links, tracebacks (tested elsewhere), our CSS
-        if kind == "UnknownElement" and node.type == "arrow_vega_lite_chart":
+        if kind == "UnknownElement" and node.type in ("arrow_vega_lite_chart", "vega_lite_chart"):
             spec = json.loads(node.proto.spec)
+            # the frames Streamlit sends beside the spec (Arrow), where legend categories live
+            spec["datasets"] = {**(spec.get("datasets") or {}), **_arrow_datasets(node.proto)}
             out += list(_spec_texts(spec)) + list(dict.fromkeys(_legend_values(spec)))
             continue
         if kind in ("Dataframe", "Table"):

@@ -38,7 +38,7 @@ def finite_rows(df: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int
 def _title(text: str, dropped: int = 0, subtitle: str | None = None) -> alt.TitleParams:
     lines = [subtitle] if subtitle else []
     if dropped:
-        lines.append(f"{dropped} non-finite value(s) (divergence) not drawn")
+        lines.append(t("common.charts.dropped", n=dropped))
     return alt.TitleParams(text, subtitle=lines or alt.Undefined, anchor="start")
 
 
