@@ -183,7 +183,10 @@ def assert_explained(at, s: Survey, query: dict, valid: set[str]) -> None:
     for key, raw in query.items():
         raw = raw if isinstance(raw, list) else [raw]
         named = f"`{_show(key)}`" in notes
-        if key in GLOBAL_KEYS:  # a sidebar switch, not a page control: true/false (and 1/0)
+        if key == "lang":  # the sidebar's language: a code (en, zh)
+            value = at.session_state[key]
+            assert (len(raw) == 1 and raw[-1].strip().lower() == value) or named, f"lang={raw!r} became {value!r}"
+        elif key in GLOBAL_KEYS:  # a sidebar switch, not a page control: true/false (and 1/0)
             value = at.session_state[key]
             word = {"true": True, "1": True, "false": False, "0": False}.get(raw[-1].strip().lower())
             assert (len(raw) == 1 and word == value) or named, f"{key}={raw!r} became {value!r} without a note"
@@ -194,7 +197,8 @@ def assert_explained(at, s: Survey, query: dict, valid: set[str]) -> None:
             if key in valid and len(raw) == 1:
                 assert not named, f"valid {key}={raw[0]!r} was called invalid:\n{notes}"
         else:
-            assert named and "Ignored link parameter" in notes, f"unknown key {key!r} not named:\n{notes}"
+            ignored = "Ignored link parameter" in notes or "已忽略本页没有的链接参数" in notes  # en / 中文
+            assert named and ignored, f"unknown key {key!r} not named:\n{notes}"
 
 
 def _nonfinite_json(text: str) -> list[str]:
@@ -292,7 +296,7 @@ def test_fuzz_page(app_test, path, case):
     timed_run(at, f"{path.name} case {case} controls {chosen!r:.300}")
     _healthy(at)
     assert_finite_charts(at)
-    named = [k for k in chosen if f"Link parameter `{k}`" in _notes(at)]
+    named = [k for k in chosen if f"Link parameter `{k}`" in _notes(at) or f"链接参数 `{k}`" in _notes(at)]
     assert not named, f"values set by the controls themselves were called invalid: {named}\n{_notes(at)}"
 
 

@@ -3,11 +3,16 @@ page and tab rendered with ?lang=zh shows no English prose (tests/i18n_text.py s
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
 
-from core import i18n
+from core import i18n, lecture, ui
 from tests.conftest import no_exception
 from tests.i18n_text import english_words, leftovers
+from tests.test_presets import CASES as PRESET_CASES
+from tests.test_presets import IDS as PRESET_IDS
+from tests.test_presets import PAGES, _links, _run_state
 
 # Every page, and every tab of it (tabs compute lazily: each must be opened to be checked).
 VIEWS = [
@@ -82,3 +87,38 @@ def test_switching_the_language_keeps_the_tab_and_the_controls(app_test):
     assert at.session_state["a2"] == 50.0
     labels = [tab.label for tab in at.tabs]
     assert labels.index(at.session_state["section"]) == 1  # still the second tab, named in Chinese
+
+
+@pytest.fixture(scope="module")
+def zh_pages():
+    """{page: (controls → default, preset links as drawn in 中文)} from one zh render per page."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APPTEST_TIMEOUT, ROOT
+
+    out = {}
+    for label in lecture.PRESETS:
+        at = AppTest.from_file(str(ROOT / PAGES[label].path), default_timeout=APPTEST_TIMEOUT)
+        at.query_params["lang"] = "zh"
+        at.run()
+        no_exception(at)
+        out[label] = (_run_state(at)[0], _links(at))
+    return out
+
+
+@pytest.mark.parametrize(("page", "name"), PRESET_CASES, ids=PRESET_IDS)
+def test_a_preset_link_in_chinese_opens_the_same_state_in_chinese(app_test, zh_pages, page, name):
+    """Presets name English option and tab values; in 中文 the same link must reach the same state."""
+    controls, links = zh_pages[page]
+    shown = i18n.t(f"lecture.presets.{page}.{name}", lang="zh")
+    href, _ = links[shown]
+    query = dict(parse_qsl(urlsplit(href).query))
+    assert query.get("lang") == "zh", "the language travels with the link"
+    at = app_test(PAGES[page].path, query=query)
+    no_exception(at)
+    assert not [w.value for w in at.warning if w.value.startswith("链接参数")]
+    expected = ui.preset_state(controls, lecture.PRESETS[page][name])
+    values = _run_state(at)[1]
+    wrong = {k: (values.get(k), v) for k, v in expected.items() if not ui._same({k: values.get(k)}, {k: v})}
+    assert not wrong, wrong
+    assert [n for n, (_, on) in _links(at).items() if on] == [shown]
