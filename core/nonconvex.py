@@ -29,6 +29,7 @@ import torch
 from torch.func import vmap
 
 from core import hessian, optim, surfaces
+from core.i18n import t
 
 DTYPE = torch.float64
 MODELS = ("two layers", "one layer")
@@ -198,8 +199,9 @@ def chord_slice(E, a, b, k: int = 121, overhang: float = 0.25) -> ChordSlice:
     return ChordSlice(alpha, thetas, values, chord, float(rise[j]), tuple(float(c) for c in thetas[j]))
 
 
-def slice_endpoints(E_two, crit_two: list[CriticalPoint], thetas: torch.Tensor) -> tuple[tuple, tuple, str]:
-    """The segment both models are sliced along.
+def slice_endpoints(E_two, crit_two: list[CriticalPoint], thetas: torch.Tensor) -> tuple[tuple, tuple, tuple]:
+    """The segment both models are sliced along, and how it was chosen: ``(key, values)`` of
+    the catalogue string ``nonconvex.slice.<key>`` that says so (shown in the reader's language).
 
     Between the two-layer model's two minima when it has them; otherwise through the grid
     point ``thetas [n, n, 2]`` where the two-layer Hessian is most negative, along that
@@ -208,7 +210,7 @@ def slice_endpoints(E_two, crit_two: list[CriticalPoint], thetas: torch.Tensor) 
     """
     minima = [c for c in crit_two if c.kind in ("minimum", "degenerate") and any(c.theta)]
     if len(minima) >= 2:
-        return minima[0].theta, minima[1].theta, "through the two minima"
+        return minima[0].theta, minima[1].theta, ("two_minima", {})
     span = float(thetas.abs().max())
     flat = thetas.reshape(-1, 2)
     eigs = hessian_eigenvalues(E_two, flat)[:, 0]
@@ -218,10 +220,9 @@ def slice_endpoints(E_two, crit_two: list[CriticalPoint], thetas: torch.Tensor) 
         _, vecs = torch.linalg.eigh(hessian.exact(E_two, centre))
         h = span / 4 * vecs[:, 0]
         lo, hi = centre - h, centre + h
-        how = f"through {_pt(centre)} along its most negative curvature direction (no pair of minima here)"
-        return (float(lo[0]), float(lo[1])), (float(hi[0]), float(hi[1])), how
+        return (float(lo[0]), float(lo[1])), (float(hi[0]), float(hi[1])), ("curvature", {"pt": _pt(centre)})
     h = span / 2
-    return (-h, -h), (h, h), "along the diagonal w = v (no pair of minima here)"
+    return (-h, -h), (h, h), ("diagonal", {})
 
 
 # --- gradient descent and restarts ---------------------------------------------------------
@@ -282,11 +283,13 @@ def summarize_runs(traj: optim.Trajectory, crit: list[CriticalPoint], E) -> list
     return runs
 
 
-def divergence_reason(E, traj: optim.Trajectory, r: int, lr: float) -> str:
+def divergence_facts(E, traj: optim.Trajectory, r: int, lr: float) -> dict:
     """Why run r blew up, measured: the first step j of its path where γ > 2/λ_max(H(θⱼ)).
 
     GD on a quadratic with curvature λ is stable iff γ < 2/λ; where γ exceeds 2/λ_max the
     step overshoots along the top eigenvector, lands on steeper ground, and grows from there.
+    Returns the numbers (``k`` the step it diverged at, ``j`` the first unstable step or None,
+    ``top`` λ_max there or the largest on the path); ``divergence_text`` words them.
     """
     k = traj.diverged_each[r]
     path = traj.thetas[:k, r]
@@ -295,17 +298,22 @@ def divergence_reason(E, traj: optim.Trajectory, r: int, lr: float) -> str:
     unstable = torch.nonzero(lr * lam_max > 2).flatten()
     if len(unstable):
         j = int(unstable[0])
-        top = float(lam_max[j])
-        where = "at its start" if j == 0 else f"already at step {j}"
-        return (
-            f"GD diverged at step {k} because γ = {lr:g} > 2/λ_max = {2 / top:.3g} {where} "
-            f"(λ_max = {top:.3g}, the largest Hessian eigenvalue there: each step overshoots)."
-        )
-    top = float(lam_max.max())
-    return (
-        f"GD diverged at step {k} although γ = {lr:g} ≤ 2/λ_max = {2 / top:.3g} at every step before "
-        "(λ_max the largest Hessian eigenvalue on its path): the local quadratic model did not predict it."
-    )
+        return {"k": k, "lr": lr, "j": j, "top": float(lam_max[j])}
+    return {"k": k, "lr": lr, "j": None, "top": float(lam_max.max())}
+
+
+def divergence_text(facts: dict) -> str:
+    """One sentence (in the reader's language) from ``divergence_facts``."""
+    k, lr, j, top = facts["k"], facts["lr"], facts["j"], facts["top"]
+    if j is not None:
+        where = t("nonconvex.divergence.at_start") if j == 0 else t("nonconvex.divergence.at_step", j=j)
+        return t("nonconvex.divergence.unstable", k=k, lr=lr, bound=2 / top, where=where, top=top)
+    return t("nonconvex.divergence.unpredicted", k=k, lr=lr, bound=2 / top)
+
+
+def divergence_reason(E, traj: optim.Trajectory, r: int, lr: float) -> str:
+    """``divergence_facts`` in words."""
+    return divergence_text(divergence_facts(E, traj, r, lr))
 
 
 # --- the whole experiment ----------------------------------------------------------------------
@@ -320,13 +328,28 @@ class Result:
     verdict: Verdict
     runs: list[Run]
     slices: dict[str, ChordSlice]  # model -> slice along the same segment
-    slice_how: str
-    divergence: list[str]  # one sentence per diverged run
+    slice_via: tuple[str, dict]  # how the segment was chosen: (key, values) of nonconvex.slice.<key>
+    diverged: list[tuple[str, dict]]  # (run label, divergence_facts) per diverged run
     data: tuple[tuple[float, ...], tuple[float, ...]]  # (x [N], t [N])
     convex_bound: float | None  # one layer: 2λ + 2λ_min(XᵀX/N), the Hessian's smallest eigenvalue
     stride: int  # path points kept every `stride` steps
     grid: pd.DataFrame = field(repr=False)  # w, v, E, lmin
     paths: pd.DataFrame = field(repr=False)  # run, label, step, next_step, w, v, E, final_E, main
+
+    # Words are made when read, in the reader's language: a Result holds numbers and identifiers only.
+
+    @property
+    def slice_how(self) -> str:
+        key, values = self.slice_via
+        return t(f"nonconvex.slice.{key}", **values)
+
+    @property
+    def divergence(self) -> list[str]:
+        """One sentence per diverged run."""
+        return [
+            t("nonconvex.divergence.run", run=run_name(label), text=divergence_text(facts))
+            for label, facts in self.diverged
+        ]
 
     @property
     def main(self) -> Run:
@@ -376,13 +399,13 @@ def experiment(s: Settings) -> Result:
     traj = optim.gradient_descent(E, starts(s), lr=s.lr, steps=s.steps)
     runs = summarize_runs(traj, crit, E)
     diverged = [r for r, d in enumerate(traj.diverged_each) if d is not None]
-    reasons = [f"{runs[r].label}: " + divergence_reason(E, traj, r, s.lr) for r in diverged]
+    reasons = [(runs[r].label, divergence_facts(E, traj, r, s.lr)) for r in diverged]
     stride = max(1, math.ceil(s.steps / MAX_PATH_POINTS))
 
     # the same segment through both models
     E_two = surface("two layers", xs, ts, s.lam)
     crit_two = crit if s.model == "two layers" else critical_points(E_two)
-    lo, hi, how = slice_endpoints(E_two, crit_two, thetas)
+    lo, hi, via = slice_endpoints(E_two, crit_two, thetas)
     slices = {m: chord_slice(surface(m, xs, ts, s.lam), lo, hi) for m in MODELS}
 
     X = torch.stack([xs, torch.ones_like(xs)], 1)
@@ -395,8 +418,8 @@ def experiment(s: Settings) -> Result:
         verdict=verdict(lmin, thetas),
         runs=runs,
         slices=slices,
-        slice_how=how,
-        divergence=reasons,
+        slice_via=via,
+        diverged=reasons,
         data=(tuple(xs.tolist()), tuple(ts.tolist())),
         convex_bound=bound,
         stride=stride,
@@ -441,35 +464,46 @@ def paths_frame(traj: optim.Trajectory, runs: list[Run], stride: int) -> pd.Data
 
 
 def critical_frame(result: Result) -> pd.DataFrame:
+    """The table of critical points, headers and kinds in the reader's language."""
     p, q = result.names
     return pd.DataFrame(
         [
-            {"point": c.kind, p: c.theta[0], q: c.theta[1], "E": c.E, "λ₁": c.eigenvalues[0], "λ₂": c.eigenvalues[1]}
+            {
+                t("nonconvex.table.point"): kind_name(c.kind),
+                p: c.theta[0],
+                q: c.theta[1],
+                "E": c.E,
+                "λ₁": c.eigenvalues[0],
+                "λ₂": c.eigenvalues[1],
+            }
             for c in result.critical
         ]
     )
 
 
 def runs_frame(result: Result) -> pd.DataFrame:
+    """The table of runs, headers and places in the reader's language (same row order as ``result.runs``)."""
     p, q = result.names
     rows = []
     for r in result.runs:
+        ended = place_name(r.reached) if r.diverged_at is None else t("nonconvex.place.diverged_at", k=r.diverged_at)
         rows.append(
             {
-                "run": r.label,
-                f"start {p}": r.start[0],
-                f"start {q}": r.start[1],
-                f"final {p}": r.final[0],
-                f"final {q}": r.final[1],
-                "final E": r.E,
-                "ended at": r.reached if r.diverged_at is None else f"diverged at step {r.diverged_at}",
-                "steps to reach": r.steps_to_reach,
+                t("nonconvex.table.run"): run_name(r.label),
+                t("nonconvex.table.start", p=p): r.start[0],
+                t("nonconvex.table.start", p=q): r.start[1],
+                t("nonconvex.table.final", p=p): r.final[0],
+                t("nonconvex.table.final", p=q): r.final[1],
+                t("nonconvex.table.final_E"): r.E,
+                t("nonconvex.table.ended_at"): ended,
+                t("nonconvex.table.steps_to_reach"): r.steps_to_reach,
             }
         )
     return pd.DataFrame(rows)
 
 
 def slices_frame(result: Result) -> pd.DataFrame:
+    """``model`` is the model's identifier (MODELS); its shown name is ``model_name``."""
     rows = []
     for model, sl in result.slices.items():
         rows.append(
@@ -486,17 +520,25 @@ def slices_frame(result: Result) -> pd.DataFrame:
 
 
 def markers_frame(result: Result) -> pd.DataFrame:
-    """Markers for the map: the critical points (kind, E, Hessian eigenvalues) and your start."""
+    """Markers for the map: the critical points (kind, E, Hessian eigenvalues) and your start.
+    ``kind`` is the identifier (it picks the marker's shape), ``name`` the shown kind."""
     rows = [
         {"w": c.theta[0], "v": c.theta[1], "kind": c.kind, "E": c.E, "λ₁": c.eigenvalues[0], "λ₂": c.eigenvalues[1]}
         for c in result.critical
     ]
     m = result.main
     rows.append({"w": m.start[0], "v": m.start[1], "kind": "your start", "E": result.paths["E"].iloc[0]})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return frame.assign(name=[kind_name(k) for k in frame["kind"]])
 
 
-# --- words for the page (plain strings; the page only prints them) --------------------------------
+def chart_paths(result: Result) -> pd.DataFrame:
+    """``result.paths`` with each run's label in the reader's language (the map's tooltips)."""
+    names = {r.label: run_name(r.label) for r in result.runs}
+    return result.paths.assign(label=result.paths["label"].map(names))
+
+
+# --- words for the page (the reader's language; the page only prints them) ----------------------
 
 FORMULAS = {  # (the error, its Hessian) per model
     "two layers": (
@@ -509,6 +551,39 @@ FORMULAS = {  # (the error, its Hessian) per model
         r"H = \frac{2}{N} X^\top X + 2\lambda I,\quad X_n = (x_n,\ 1)",
     ),
 }
+MODEL_KEYS = {"two layers": "nonconvex.model.two", "one layer": "nonconvex.model.one"}
+PLACE_KEYS = {  # where a run ended, besides a critical point's label
+    "still moving": "nonconvex.place.still_moving",
+    "diverged": "nonconvex.place.diverged",
+    "valley of minima": "nonconvex.place.valley",
+}
+KINDS = ("minimum", "saddle", "maximum", "degenerate", "your start")
+
+
+def model_name(model: str) -> str:
+    """The shown name of a model (the identifier stays the URL's value)."""
+    return t(MODEL_KEYS[model])
+
+
+def kind_name(kind: str) -> str:
+    """The shown name of a critical point's kind ("minimum" …) or of the marker "your start"."""
+    return t("nonconvex.run.yours") if kind == "your start" else t(f"nonconvex.kind.{kind}")
+
+
+def run_name(label: str) -> str:
+    """The shown name of a run: "your start" or "restart r"."""
+    if label == "your start":
+        return t("nonconvex.run.yours")
+    return t("nonconvex.run.restart", r=int(label.rsplit(" ", 1)[-1]))
+
+
+def place_name(reached: str) -> str:
+    """The shown name of where a run ended: a critical point's label "minimum (+0.95, +0.95)",
+    "still moving", "diverged" or "valley of minima"."""
+    if reached in PLACE_KEYS:
+        return t(PLACE_KEYS[reached])
+    kind, sep, rest = reached.partition(" (")
+    return kind_name(kind) + (" (" + rest if sep else "")
 
 
 def _pt(theta) -> str:
@@ -519,87 +594,74 @@ def data_text(r: Result) -> str:
     xs, ts = r.data
     s = r.settings
     if s.n == 1:
-        return f"Data: N = 1 sample, (x, t) = ({xs[0]:g}, {ts[0]:g})."
-    return (
-        f"Data: N = {s.n} samples; sample 1 is (x, t) = ({xs[0]:g}, {ts[0]:g}), the others are "
-        f"xₙ = x + {SPREAD_X:g}·z, tₙ = t + {SPREAD_T:g}·z′ with z, z′ ~ N(0, 1) from data seed {s.data_seed}."
-    )
+        return t("nonconvex.data.one", x=xs[0], t=ts[0])
+    return t("nonconvex.data.many", n=s.n, x=xs[0], t=ts[0], sx=SPREAD_X, st=SPREAD_T, seed=s.data_seed)
 
 
 def verdict_text(r: Result) -> str:
     v, n = r.verdict, r.settings.grid_n
-    where = f"on the {n}×{n} grid over [−{r.span:g}, {r.span:g}]²"
+    where = t("nonconvex.verdict.where", n=n, span=r.span)
     if v.convex:
-        extra = (
-            f" It equals 2λ + 2·λ_min(XᵀX/N) = {r.convex_bound:.4g}: the Hessian is the same at every θ, "
-            "so this holds everywhere, not only on the grid."
-            if r.convex_bound is not None
-            else ""
-        )
-        return f"**Convex.** The smallest Hessian eigenvalue {where} is {v.lambda_min:.4g} ≥ 0.{extra}"
-    return (
-        f"**Non-convex.** The smallest Hessian eigenvalue {where} is {v.lambda_min:.4g}, "
-        f"most negative at {_pt(v.at)}; it is negative on {v.negative_share:.0%} of the grid "
-        f"(at the origin: {v.lambda_min_origin:.4g})."
+        extra = t("nonconvex.verdict.constant", bound=r.convex_bound) if r.convex_bound is not None else ""
+        return t("nonconvex.verdict.convex", where=where, lmin=v.lambda_min, extra=extra)
+    return t(
+        "nonconvex.verdict.nonconvex",
+        where=where,
+        lmin=v.lambda_min,
+        at=_pt(v.at),
+        share=v.negative_share,
+        origin=v.lambda_min_origin,
     )
 
 
 def run_text(run: Run, steps: int, lr: float) -> str:
     """One sentence on where a run went."""
     if run.diverged_at is not None:
-        return f"diverged at step {run.diverged_at} (γ = {lr:g} is too large there; see the note at the top)"
+        return t("nonconvex.runs.diverged", k=run.diverged_at, lr=lr)
     if run.reached.startswith("saddle") and run.steps_to_reach == 0 and run.grad_norm == 0.0:
-        return (
-            f"stayed exactly at the saddle {_pt(run.final)}: the gradient there is exactly zero "
-            f"(‖∇E‖ = {run.grad_norm:g}), so every step θ − γ∇E leaves θ where it is"
-        )
+        return t("nonconvex.runs.stayed", pt=_pt(run.final), g=run.grad_norm)
     if run.reached == "still moving":
-        return (
-            f"is still moving after {steps} steps: at {_pt(run.final)}, E = {run.E:.4g}, "
-            f"‖∇E‖ = {run.grad_norm:.2g} (more steps or a larger γ)"
-        )
+        return t("nonconvex.runs.moving", steps=steps, pt=_pt(run.final), E=run.E, g=run.grad_norm)
     if run.reached == "valley of minima":
-        return f"settled at {_pt(run.final)} on the flat valley of minima (E = {run.E:.4g}, ‖∇E‖ = {run.grad_norm:.1e})"
+        return t("nonconvex.runs.valley", pt=_pt(run.final), E=run.E, g=run.grad_norm)
     kind = run.reached.split(" (")[0]
-    return f"reached the {kind} at {_pt(run.final)}, E = {run.E:.3f}, in {run.steps_to_reach} steps"
+    return t("nonconvex.runs.reached", kind=kind_name(kind), pt=_pt(run.final), E=run.E, steps=run.steps_to_reach)
 
 
 def shares_text(r: Result) -> str:
-    parts = [f"{share:.0%} {place}" for place, share in r.shares().items()]
+    parts = [t("nonconvex.shares.part", share=share, place=place_name(place)) for place, share in r.shares().items()]
     b = r.best
-    return (
-        f"Of {len(r.runs)} runs (yours + {len(r.runs) - 1} restarts) ended: " + "; ".join(parts) + ". "
-        f"Best: {b.label}, E = {b.E:.5f} at {_pt(b.final)}."
+    return t(
+        "nonconvex.shares.text",
+        n=len(r.runs),
+        restarts=len(r.runs) - 1,
+        parts=t("nonconvex.shares.sep").join(parts),
+        best=run_name(b.label),
+        E=b.E,
+        pt=_pt(b.final),
     )
 
 
 def slice_text(r: Result) -> str:
     def says(sl: ChordSlice) -> str:
         if sl.max_rise > 1e-12:
-            return f"rises up to {sl.max_rise:.3g} above its chord (at {_pt(sl.at)}): a witness that E is not convex"
-        return "stays on or below its chord, as a convex function must"
+            return t("nonconvex.slice.rises", rise=sl.max_rise, pt=_pt(sl.at))
+        return t("nonconvex.slice.stays")
 
     two, one = r.slices["two layers"], r.slices["one layer"]
-    return f"On the segment {r.slice_how}, the two-layer E {says(two)}; the one-layer E {says(one)}."
+    return t("nonconvex.slice.text", how=r.slice_how, two=says(two), one=says(one))
 
 
 def notice(r: Result) -> list[str]:
     """The page's "what to notice" lines, quoting the live numbers."""
     s = r.settings
-    lines = [f"From your start {_pt(s.start)} GD {run_text(r.main, s.steps, s.lr)}.", verdict_text(r)]
+    lines = [t("nonconvex.notice.start", pt=_pt(s.start), run=run_text(r.main, s.steps, s.lr)), verdict_text(r)]
     if s.model == "two layers":
         saddle = [c for c in r.critical if c.kind == "saddle"]
         if saddle:
             c = saddle[0]
-            lines.append(
-                f"At the saddle {_pt(c.theta)} the Hessian eigenvalues are {c.eigenvalues[0]:.4g} and "
-                f"{c.eigenvalues[1]:.4g}: downhill along one direction, uphill along the other. The gradient "
-                "there is exactly zero, so GD started exactly at w = v = 0 never moves (try the button)."
-            )
+            lines.append(t("nonconvex.notice.saddle", pt=_pt(c.theta), l1=c.eigenvalues[0], l2=c.eigenvalues[1]))
         elif r.critical:
-            lines.append(
-                f"With λ = {s.lam:g} ≥ |b| the origin is the only critical point (a minimum): "
-                "yet the surface is still not convex away from it, as the verdict above measures."
-            )
+            lines.append(t("nonconvex.notice.only_origin", lam=s.lam))
     lines += [slice_text(r), shares_text(r)]
     return lines

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import charts, nonconvex, ui
+from core.i18n import t
 
 MAP_KEY = "descent_map"
 START_RANGE = (-nonconvex.MAX_SPAN, nonconvex.MAX_SPAN)
@@ -26,14 +27,15 @@ def start_at_saddle() -> None:
 
 
 @ui.cached
-def view(settings: nonconvex.Settings, look: tuple[bool, bool]):
+def view(settings: nonconvex.Settings, look: tuple[bool, bool, str]):
     """The numbers and the styled chart specs, cached together: building Altair charts costs
-    most of a rerun (``look`` = presenter, contrast: part of the cache key)."""
+    most of a rerun (``look`` = presenter, contrast, language: part of the cache key; the
+    charts' words are made here, in the language of this run)."""
     r = nonconvex.experiment(settings)
     built = [
         charts.descent_map(
             r.grid,
-            r.paths,
+            nonconvex.chart_paths(r),
             nonconvex.markers_frame(r),
             names=r.names,
             steps=settings.steps,
@@ -41,52 +43,56 @@ def view(settings: nonconvex.Settings, look: tuple[bool, bool]):
             height=760 if look[0] else 640,
         ),
         charts.curvature_map(r.grid, r.verdict.at, names=r.names, height=460 if look[0] else 340),
-        *(charts.chord_slice(nonconvex.slices_frame(r), name) for name in nonconvex.MODELS),
+        *(
+            charts.chord_slice(nonconvex.slices_frame(r), model, name=nonconvex.model_name(model))
+            for model in nonconvex.MODELS
+        ),
     ]
     return r, charts.nonconvex_specs(*built, presenter=look[0], high_contrast=look[1])
 
 
-ui.page(
-    "Non-convexity",
-    "One linear layer has a convex error function: one minimum, reached from anywhere. Stack two "
-    "linear layers and the same data give a **non-convex** error: a saddle at the origin and two "
-    "minima. Everything below is computed on the spot: the surface, its critical points and their "
-    "Hessian eigenvalues, the convexity verdict, and gradient descent (GD) from your start and from "
-    "random restarts.",
-)
+ui.page("Non-convexity", intro="nonconvex.intro")
 
 model = ui.select(
     "model",
-    "Model",
+    t("nonconvex.model.label"),
     list(nonconvex.MODELS),
     "two layers",
     horizontal=True,
-    help="two layers: prediction v·w·x (parameters w, v). one layer: prediction w₁·x + w₂ (weight and bias).",
+    help=t("nonconvex.model.help"),
+    names={m: nonconvex.model_name(m) for m in nonconvex.MODELS},
 )
 with st.sidebar:
-    st.subheader("Data and weight decay")
-    lam = ui.slider("lam", "λ (weight decay)", 0.0, 2.0, 0.1, 0.01, help="Penalty λ·‖θ‖² added to E (units of E).")
-    n = ui.slider("n", "N (samples)", 1, 50, 1, help="N = 1 is the slide's single sample (x, t).")
-    x = ui.slider("x", "x (input of sample 1)", -2.0, 2.0, 1.0, 0.1, help="Dimensionless input of the first sample.")
-    t = ui.slider("t", "t (target of sample 1)", -2.0, 2.0, 1.0, 0.1, help="Target of the first sample.")
-    data_seed = ui.number("dseed", "data seed", 0, 9999, 0, help="Draws samples 2..N around (x, t); unused at N = 1.")
-    st.subheader("Gradient descent")
-    w0 = ui.slider("w0", "start: first parameter (w or w₁)", *START_RANGE, 1.5, 0.01, help="Or click the map.")
-    v0 = ui.slider("v0", "start: second parameter (v or w₂)", *START_RANGE, -0.5, 0.01, help="Or click the map.")
-    st.button("Start exactly at the origin (0, 0)", on_click=start_at_saddle, icon=":material/my_location:")
-    lr = ui.slider("lr", "γ (learning rate)", 0.001, 1.0, 0.1, 0.001, help="Step size θ ← θ − γ∇E; too large diverges.")
-    steps = ui.slider("steps", "steps", 10, 1000, 300, 10, help="Number of GD steps for every run.")
-    st.subheader("Random restarts")
-    restarts = ui.slider("restarts", "restarts", 0, 30, 8, help="Extra GD runs from random starts θ₀ ~ N(0, σ²I).")
-    scale = ui.slider("scale", "init scale σ", 0.01, 3.0, 1.0, 0.01, help="Standard deviation of the random starts.")
-    seed = ui.number("seed", "restart seed", 0, 9999, 0, help="Seed of the random starts: same seed, same runs.")
+    st.subheader(t("nonconvex.sidebar.data"))
+    lam = ui.slider("lam", t("nonconvex.controls.lam"), 0.0, 2.0, 0.1, 0.01, help=t("nonconvex.controls.lam_help"))
+    n = ui.slider("n", t("nonconvex.controls.n"), 1, 50, 1, help=t("nonconvex.controls.n_help"))
+    x = ui.slider("x", t("nonconvex.controls.x"), -2.0, 2.0, 1.0, 0.1, help=t("nonconvex.controls.x_help"))
+    target = ui.slider("t", t("nonconvex.controls.t"), -2.0, 2.0, 1.0, 0.1, help=t("nonconvex.controls.t_help"))
+    data_seed = ui.number("dseed", t("nonconvex.controls.dseed"), 0, 9999, 0, help=t("nonconvex.controls.dseed_help"))
+    st.subheader(t("nonconvex.sidebar.gd"))
+    start_help = t("nonconvex.controls.start_help")
+    w0 = ui.slider("w0", t("nonconvex.controls.w0"), *START_RANGE, 1.5, 0.01, help=start_help)
+    v0 = ui.slider("v0", t("nonconvex.controls.v0"), *START_RANGE, -0.5, 0.01, help=start_help)
+    st.button(t("nonconvex.controls.origin"), on_click=start_at_saddle, icon=":material/my_location:")
+    lr = ui.slider("lr", t("nonconvex.controls.lr"), 0.001, 1.0, 0.1, 0.001, help=t("nonconvex.controls.lr_help"))
+    steps = ui.slider(
+        "steps", t("nonconvex.controls.steps"), 10, 1000, 300, 10, help=t("nonconvex.controls.steps_help")
+    )
+    st.subheader(t("nonconvex.sidebar.restarts"))
+    restarts = ui.slider(
+        "restarts", t("nonconvex.controls.restarts"), 0, 30, 8, help=t("nonconvex.controls.restarts_help")
+    )
+    scale = ui.slider(
+        "scale", t("nonconvex.controls.scale"), 0.01, 3.0, 1.0, 0.01, help=t("nonconvex.controls.scale_help")
+    )
+    seed = ui.number("seed", t("nonconvex.controls.seed"), 0, 9999, 0, help=t("nonconvex.controls.seed_help"))
 
 settings = nonconvex.Settings(
     model=model,
     lam=float(lam),
     n=int(n),
     x=float(x),
-    t=float(t),
+    t=float(target),
     data_seed=int(data_seed),
     start=(float(w0), float(v0)),
     lr=float(lr),
@@ -95,11 +101,11 @@ settings = nonconvex.Settings(
     init_scale=float(scale),
     seed=int(seed),
 )
-result, (map_spec, curvature_spec, *slice_specs) = view(settings, (ui.presenter(), ui.high_contrast()))
+result, (map_spec, curvature_spec, *slice_specs) = view(settings, ui.look())
 if result.divergence:
     more = len(result.divergence) - 1
-    also = f" {more} more run(s) diverged too (see the table of runs)." if more else ""
-    ui.note(result.divergence[0] + " Paths are drawn up to the divergence, clipped to the map." + also)
+    also = t("nonconvex.page.diverged_more", more=more) if more else ""
+    ui.note(t("nonconvex.page.diverged", first=result.divergence[0], also=also))
 
 for column, formula in zip(row(2), nonconvex.FORMULAS[model]):
     column.latex(formula)
@@ -109,28 +115,24 @@ left, right = row(2)
 with left:
     ui.show_spec(map_spec, key=MAP_KEY, on_select=start_from_click, selection_mode="pick")
 with right:
-    st.markdown("**Critical points** (∇E = 0), classified by the Hessian's eigenvalues λ₁ ≤ λ₂")
+    st.markdown(t("nonconvex.page.critical"))
     st.dataframe(nonconvex.critical_frame(result).style.format(precision=4), hide_index=True, width="stretch")
     st.markdown(nonconvex.verdict_text(result))
     ui.show_spec(curvature_spec)
 
-st.subheader("What to notice")
+st.subheader(t("nonconvex.page.notice"))
 st.markdown("\n".join(f"- {line}" for line in nonconvex.notice(result)))
 
-st.subheader("The definition of convexity, made visible")
-ui.prose(
-    "A function is convex when it lies on or below every chord: "
-    r"$E((1-\alpha)\theta_a + \alpha\theta_b) \le (1-\alpha)E(\theta_a) + \alpha E(\theta_b)$ for $\alpha \in [0, 1]$. "
-    f"Both models on the same segment ({result.slice_how}); dashed: the chord."
-)
+st.subheader(t("nonconvex.page.chords"))
+ui.prose(t("nonconvex.page.chords_text", how=result.slice_how))
 for column, spec in zip(row(2), slice_specs):
     with column:
         ui.show_spec(spec)
 
-st.subheader("Random restarts: retrain and keep the best")
+st.subheader(t("nonconvex.page.restarts"))
 st.markdown(nonconvex.shares_text(result))
-runs = nonconvex.runs_frame(result)
-best = runs["run"] == result.best.label
+runs = nonconvex.runs_frame(result)  # one row per run, in the order of result.runs
+best = [run is result.best for run in result.runs]
 st.dataframe(
     runs.style.format(precision=4).apply(
         lambda row: ["background-color: #d7f0e5; font-weight: bold" if best[row.name] else ""] * len(row), axis=1

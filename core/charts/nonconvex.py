@@ -6,7 +6,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.charts.base import OKABE_ITO, _axis, _title, finite_rows, vega_specs
+from core.charts.base import OKABE_ITO, _axis, finite_rows, vega_specs
+from core.i18n import t
 
 CRITICAL_SHAPES = {"minimum": "circle", "saddle": "cross", "maximum": "triangle-up", "degenerate": "diamond"}
 CRITICAL_COLOURS = {
@@ -15,6 +16,14 @@ CRITICAL_COLOURS = {
     "maximum": OKABE_ITO[4],
     "degenerate": OKABE_ITO[1],
 }
+
+
+def _title(text: str, dropped: int = 0, subtitle: str | None = None) -> alt.TitleParams:
+    """Like ``base._title``, its note on dropped values in the reader's language."""
+    lines = [subtitle] if subtitle else []
+    if dropped:
+        lines.append(t("nonconvex.chart.dropped", n=dropped))
+    return alt.TitleParams(text, subtitle=lines or alt.Undefined, anchor="start")
 
 
 def _cells(grid: pd.DataFrame) -> tuple[alt.Chart, alt.Scale, alt.Scale]:
@@ -44,17 +53,19 @@ def descent_map(
     stride: int = 1,
     bands: int = 12,
     height: int = 640,
-    title: str = "Error surface and gradient-descent paths",
+    title: str | None = None,
 ) -> alt.LayerChart:
     """The error surface E(w, v) in level bands, every GD run's path on it, critical points and starts.
 
     ``grid[w, v, E, lmin]`` (a regular grid; ``lmin`` the smallest Hessian eigenvalue there),
-    ``paths[run, label, step, next_step, w, v, E, final_E, main]``, ``markers[w, v, kind, E, λ₁, λ₂]``.
+    ``paths[run, label, step, next_step, w, v, E, final_E, main]``, ``markers[w, v, kind, E, λ₁, λ₂]``
+    (optional ``markers.name``: the shown name of each kind; ``kind`` picks the shape and colour).
     Clicking a cell selects it (selection ``pick``, fields w and v: the page starts GD there).
     The parameter ``show_step`` (a slider under the chart, run in the browser) shows each path
     up to that step and marks where every run is at that step. Paths are clipped to the map.
     """
     p, q = names
+    title = title if title is not None else t("nonconvex.chart.map_title")
     grid, dropped = finite_rows(grid, ["w", "v", "E"])
     if grid.empty:
         raise ValueError("surface grid has no finite values")
@@ -65,7 +76,7 @@ def descent_map(
     show = alt.param(
         name="show_step",
         value=int(steps),
-        bind=alt.binding_range(min=0, max=int(steps), step=int(stride), name="play the descent: step "),
+        bind=alt.binding_range(min=0, max=int(steps), step=int(stride), name=t("nonconvex.chart.step_slider")),
     )
     heat = (
         cells.mark_rect()
@@ -86,7 +97,7 @@ def descent_map(
                 alt.Tooltip("w:Q", title=p, format=".2f"),
                 alt.Tooltip("v:Q", title=q, format=".2f"),
                 alt.Tooltip("E:Q", format=".4g"),
-                alt.Tooltip("lmin:Q", title="smallest Hessian eigenvalue", format=".3g"),
+                alt.Tooltip("lmin:Q", title=t("nonconvex.chart.smallest_eig"), format=".3g"),
             ],
         )
         .add_params(pick)
@@ -94,10 +105,10 @@ def descent_map(
     paths, d = finite_rows(paths, ["w", "v", "E"])
     dropped += d
     run_tooltip = [
-        alt.Tooltip("label:N", title="run"),
-        alt.Tooltip("step:Q"),
+        alt.Tooltip("label:N", title=t("nonconvex.chart.run")),
+        alt.Tooltip("step:Q", title=t("nonconvex.chart.step")),
         alt.Tooltip("E:Q", format=".4g"),
-        alt.Tooltip("final_E:Q", title="final E", format=".4g"),
+        alt.Tooltip("final_E:Q", title=t("nonconvex.chart.final_E"), format=".4g"),
     ]
     # one colour scale for "how good is where the run ended", from the lowest E on the map to
     # its median: runs at equal minima share a colour, a run stuck at the saddle stands out
@@ -109,7 +120,11 @@ def descent_map(
         "final_E:Q",
         scale=final_scale,
         legend=alt.Legend(
-            title="final E of each run", format=".3g", orient="bottom", direction="horizontal", gradientLength=150
+            title=t("nonconvex.chart.final_E_legend"),
+            format=".3g",
+            orient="bottom",
+            direction="horizontal",
+            gradientLength=150,
         ),
     )
     upto = alt.datum.step <= show
@@ -150,6 +165,9 @@ def descent_map(
     kinds = [k for k in [*CRITICAL_SHAPES, "your start"] if k in set(markers["kind"])]
     shapes = {**CRITICAL_SHAPES, "your start": "square"}
     colours = {**CRITICAL_COLOURS, "your start": "#ffffff"}
+    if "name" not in markers.columns:
+        markers = markers.assign(name=markers["kind"])
+    shown = dict(zip(markers["kind"], markers["name"]))  # the legend shows the names, in the kinds' order
     kinds_legend = alt.Legend(title=None, orient="top", direction="horizontal")  # one legend: shape and fill
     eig_tips = [alt.Tooltip(f"{c}:Q", format=".4g") for c in ("λ₁", "λ₂") if c in markers.columns]
     points = (
@@ -159,15 +177,17 @@ def descent_map(
             x=X(),
             y=Y(),
             shape=alt.Shape(
-                "kind:N",
-                scale=alt.Scale(domain=kinds, range=[shapes[k] for k in kinds]),
+                "name:N",
+                scale=alt.Scale(domain=[shown[k] for k in kinds], range=[shapes[k] for k in kinds]),
                 legend=kinds_legend,
             ),
             fill=alt.Fill(
-                "kind:N", scale=alt.Scale(domain=kinds, range=[colours[k] for k in kinds]), legend=kinds_legend
+                "name:N",
+                scale=alt.Scale(domain=[shown[k] for k in kinds], range=[colours[k] for k in kinds]),
+                legend=kinds_legend,
             ),
             tooltip=[
-                alt.Tooltip("kind:N", title="point"),
+                alt.Tooltip("name:N", title=t("nonconvex.chart.point")),
                 alt.Tooltip("w:Q", title=p, format=".4f"),
                 alt.Tooltip("v:Q", title=q, format=".4f"),
                 alt.Tooltip("E:Q", format=".4g"),
@@ -190,9 +210,9 @@ def descent_map(
             title=alt.TitleParams(
                 title,
                 subtitle=[
-                    "grey bands: levels of E, darker is lower; click the map to start GD there;",
-                    "replay the descent with the step slider below the map"
-                    + (f" ({dropped} non-finite value(s) not drawn)" if dropped else ""),
+                    t("nonconvex.chart.map_subtitle"),
+                    t("nonconvex.chart.map_subtitle2")
+                    + (t("nonconvex.chart.map_dropped", n=dropped) if dropped else ""),
                 ],
                 anchor="start",
             ),
@@ -207,11 +227,12 @@ def curvature_map(
     worst: tuple[float, float] | None = None,
     names: tuple[str, str] = ("w", "v"),
     height: int = 340,
-    title: str = "Smallest Hessian eigenvalue λ_min(H)",
+    title: str | None = None,
 ) -> alt.LayerChart:
     """``grid[w, v, lmin]`` on a diverging scale centred at 0: orange where E curves down
     in some direction (λ_min < 0, locally non-convex), blue where it is locally convex."""
     p, q = names
+    title = title if title is not None else t("nonconvex.chart.curvature_title")
     grid, dropped = finite_rows(grid, ["w", "v", "lmin"])
     if grid.empty:
         raise ValueError("curvature grid has no finite values")
@@ -236,25 +257,30 @@ def curvature_map(
     )
     layers: list[alt.Chart] = [heat]
     if worst is not None:
-        at = pd.DataFrame({"w": [worst[0]], "v": [worst[1]], "what": ["smallest λ_min on the grid"]})
+        at = pd.DataFrame({"w": [worst[0]], "v": [worst[1]], "what": [t("nonconvex.chart.worst")]})
         layers.append(
             alt.Chart(at)
             .mark_point(shape="cross", size=260, filled=True, color="black", stroke="white", strokeWidth=1)
-            .encode(x=alt.X("w:Q", scale=xs), y=alt.Y("v:Q", scale=ys), tooltip=["what:N"])
+            .encode(
+                x=alt.X("w:Q", scale=xs),
+                y=alt.Y("v:Q", scale=ys),
+                tooltip=[alt.Tooltip("what:N", title=t("nonconvex.chart.point"))],
+            )
         )
     return alt.layer(*layers).properties(title=_title(title, dropped), height=height, width="container")
 
 
-def chord_slice(df: pd.DataFrame, model: str, height: int = 280) -> alt.LayerChart:
+def chord_slice(df: pd.DataFrame, model: str, height: int = 280, name: str | None = None) -> alt.LayerChart:
     """E along a segment θ(α) = (1−α)θ_a + αθ_b and its chord between α = 0 and 1, for one ``model``.
 
-    ``df[model, alpha, E, chord]`` (chord NaN outside [0, 1]). Where E rises above the chord
+    ``df[model, alpha, E, chord]`` (chord NaN outside [0, 1]); ``name`` is the model's shown name
+    (default: ``model``). Where E rises above the chord
     (vermillion band) the function is not convex; a convex function stays on or below every chord.
     """
     part, dropped = finite_rows(df.loc[df["model"] == model], ["alpha", "E"])
     chord = part.dropna(subset=["chord"])
     above = chord.assign(top=np.maximum(chord["E"], chord["chord"]))
-    x = alt.X("alpha:Q", axis=_axis("α along the segment (its ends: 0 and 1)"))
+    x = alt.X("alpha:Q", axis=_axis(t("nonconvex.chart.alpha")))
     band = (
         alt.Chart(above)
         .mark_area(color=OKABE_ITO[3], opacity=0.35)
@@ -272,13 +298,17 @@ def chord_slice(df: pd.DataFrame, model: str, height: int = 280) -> alt.LayerCha
     line = (
         alt.Chart(chord)
         .mark_line(color="black", strokeDash=[6, 4])
-        .encode(x=x, y="chord:Q", tooltip=[alt.Tooltip("chord:Q", title="chord", format=".4g")])
+        .encode(x=x, y="chord:Q", tooltip=[alt.Tooltip("chord:Q", title=t("nonconvex.chart.chord"), format=".4g")])
     )
     ends = alt.Chart(chord.iloc[[0, -1]]).mark_point(filled=True, color="black", size=70).encode(x=x, y="chord:Q")
     rise = float((chord["E"] - chord["chord"]).max()) if not chord.empty else float("nan")
-    verdict = "rises above its chord: not convex" if rise > 1e-12 else "stays on or below its chord"
+    verdict = t("nonconvex.chart.rises") if rise > 1e-12 else t("nonconvex.chart.stays")
     return alt.layer(band, curve, line, ends).properties(
-        title=_title(f"{model}: {verdict}", dropped, f"max over α ∈ [0, 1] of E − chord = {rise:.3g}"),
+        title=_title(
+            t("nonconvex.chart.slice_title", model=name or model, verdict=verdict),
+            dropped,
+            t("nonconvex.chart.slice_subtitle", rise=rise),
+        ),
         height=height,
         width="container",
     )
