@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 from core import data, hessian, models, optim, surfaces
+from core.i18n import t
 
 DTYPE = torch.float64
 
@@ -138,23 +139,14 @@ def stability_text(run: QuadraticRun) -> str | None:
     limit, gamma = 1.0 / a_max, run.gamma
     rho = abs(1 - 2 * gamma * a_max)
     if run.diverged_at is not None:
-        return (
-            f"GD diverged at step {run.diverged_at} because γ = {gamma:.4g} > 1/α_max = {limit:.4g}: "
-            f"every step multiplies the steep coordinate by |1 − 2γα_max| = {rho:.3f} > 1. "
-            "The run is stopped there and the charts end at that step."
-        )
+        return t("conditioning.stability.diverged", step=run.diverged_at, gamma=gamma, limit=limit, rho=rho)
     if math.isclose(gamma * a_max, 1.0, rel_tol=1e-12):
-        return (
-            f"γ = 1/α_max = {limit:.4g} exactly: |1 − 2γα_max| = 1, so the steep coordinate flips sign "
-            "every step at constant size: GD neither converges nor diverges."
-        )
+        return t("conditioning.stability.edge", limit=limit)
     if gamma > limit:
         losses = run.trajectory.losses
         growth = float(losses[-1] / losses[0]) if float(losses[0]) > 0 else float("nan")
-        return (
-            f"γ = {gamma:.4g} > 1/α_max = {limit:.4g}: the steep coordinate grows by {rho:.3f} per step "
-            f"(E grew ×{growth:.3g} in {len(losses) - 1} steps). GD will diverge; the stopping rule "
-            "E > 10⁶·max(E₀, 1) was not reached within these steps."
+        return t(
+            "conditioning.stability.growing", gamma=gamma, limit=limit, rho=rho, growth=growth, steps=len(losses) - 1
         )
     return None
 
@@ -176,7 +168,11 @@ def level_set_frames(run: QuadraticRun, n: int = 64, margin: float = 1.25):
     th = run.trajectory.thetas
     path = pd.DataFrame({"run": "GD", "step": np.arange(th.shape[0]), "θ₁": th[:, 0].numpy(), "θ₂": th[:, 1].numpy()})
     points = pd.DataFrame(
-        {"θ₁": [float(start[0]), float(star[0])], "θ₂": [float(start[1]), float(star[1])], "label": ["start", "θ*"]}
+        {
+            "θ₁": [float(start[0]), float(star[0])],
+            "θ₂": [float(start[1]), float(star[1])],
+            "label": [t("conditioning.gd.start"), "θ*"],
+        }
     )
     return grid, path, points
 
@@ -184,19 +180,22 @@ def level_set_frames(run: QuadraticRun, n: int = 64, margin: float = 1.25):
 def distance_frame(run: QuadraticRun) -> pd.DataFrame:
     """Long frame [step, direction, kind, value]: measured uᵢ,ₜ² and predicted (1 − 2γαᵢ)^{2t} uᵢ,₀².
 
+    ``kind`` is ``conditioning.frames.measured`` or ``.predicted`` in the current language.
+
     Predictions stop where the run stopped (a diverged run is clipped, not extrapolated to inf).
     """
     u = run.u
     last = run.diverged_at if run.diverged_at is not None else u.shape[0] - 1
-    t = torch.arange(u.shape[0], dtype=DTYPE)
+    steps = torch.arange(u.shape[0], dtype=DTYPE)
+    measured, predicted_name = t("conditioning.frames.measured"), t("conditioning.frames.predicted")
     rows = []
     for i in range(u.shape[1]):
         name = f"u{_sub(i + 1)}  (α{_sub(i + 1)} = {float(run.alphas[i]):.3g})"
         rho = 1 - 2 * run.gamma * float(run.alphas[i])
-        predicted = u[0, i] ** 2 * torch.tensor(rho, dtype=DTYPE).pow(2 * t)
-        for kind, values in (("measured", u[:, i] ** 2), ("predicted (1−2γα)^{2t}·u₀²", predicted)):
+        predicted = u[0, i] ** 2 * torch.tensor(rho, dtype=DTYPE).pow(2 * steps)
+        for kind, values in ((measured, u[:, i] ** 2), (predicted_name, predicted)):
             rows.append(
-                pd.DataFrame({"step": t.numpy(), "direction": name, "kind": kind, "value": values.numpy()}).iloc[
+                pd.DataFrame({"step": steps.numpy(), "direction": name, "kind": kind, "value": values.numpy()}).iloc[
                     : last + 1
                 ]
             )
@@ -214,12 +213,12 @@ def factor_table(run: QuadraticRun) -> pd.DataFrame:
         p = float(run.predicted_factors[i])
         rows.append(
             {
-                "direction": f"u{_sub(i + 1)}",
+                t("conditioning.frames.direction"): f"u{_sub(i + 1)}",
                 "αᵢ": float(run.alphas[i]),
-                "Hessian eigenvalue (autograd)": float(eig[rank]),
-                "theory |1−2γαᵢ|": p,
-                "measured |uₜ₊₁/uₜ|": m,
-                "|difference|": None if m is None else abs(m - p),
+                t("conditioning.frames.eigenvalue"): float(eig[rank]),
+                t("conditioning.frames.theory"): p,
+                t("conditioning.frames.measured_factor"): m,
+                t("conditioning.frames.difference"): None if m is None else abs(m - p),
             }
         )
     return pd.DataFrame(rows)
@@ -239,8 +238,13 @@ class QuadraticView:
     stability: str | None
 
 
-def quadratic_view(alphas, gamma: float, theta0, angle: float, steps: int, rule: str) -> QuadraticView:
-    """``run_quadratic`` plus its level-set, distance and factor frames and the notes to print."""
+def quadratic_view(
+    alphas, gamma: float, theta0, angle: float, steps: int, rule: str, lang: str | None = None
+) -> QuadraticView:
+    """``run_quadratic`` plus its level-set, distance and factor frames and the notes to print.
+
+    The frames' labels and the notes are in the current language; ``lang`` names it, so a cache
+    keyed on the arguments never serves one language's text to a reader of the other."""
     run = run_quadratic(alphas, gamma, theta0, angle, steps)
     grid, path, points = level_set_frames(run)
     return QuadraticView(
@@ -265,11 +269,12 @@ def rate_frames(alphas, gamma: float, n: int = 400, span: float = 1.25):
         pd.DataFrame({"γ": gammas.numpy(), "factor": F[:, i].numpy(), "curve": f"|1−2γα{_sub(i + 1)}|"})
         for i in range(a.numel())
     ]
-    curves.append(pd.DataFrame({"γ": gammas.numpy(), "factor": F.max(1).values.numpy(), "curve": "max (the rate)"}))
+    rate = t("conditioning.frames.max_curve")
+    curves.append(pd.DataFrame({"γ": gammas.numpy(), "factor": F.max(1).values.numpy(), "curve": rate}))
     marks = pd.DataFrame(
         {
             "γ": [learning_rate(a, "lecture"), learning_rate(a, "optimum"), float(gamma)],
-            "label": ["0.99/α_max", "1/(α_min+α_max)", "your γ"],
+            "label": ["0.99/α_max", "1/(α_min+α_max)", t("conditioning.frames.your_gamma")],
         }
     )
     # one label per position, so coinciding marks do not print over each other
@@ -376,14 +381,16 @@ def kappa_sweep(
 
 def sweep_frame(s: KappaSweep) -> pd.DataFrame:
     """Long frame [κ, steps, series] (runs that never reached tol are left out)."""
+    measured, theory = t("conditioning.frames.sweep_measured"), t("conditioning.frames.sweep_theory")
+    bound = t("conditioning.frames.sweep_bound")
     rows = []
-    for k, m, t, b in zip(s.kappas, s.measured, s.theory, s.bound):
+    for k, m, th, b in zip(s.kappas, s.measured, s.theory, s.bound):
         if m is not None:
-            rows.append((k, m, "measured (GD)"))
-        if t is not None:
-            rows.append((k, t, "theory"))
+            rows.append((k, m, measured))
+        if th is not None:
+            rows.append((k, th, theory))
         if math.isfinite(b):
-            rows.append((k, b, "bound (slowest factor)"))
+            rows.append((k, b, bound))
     return pd.DataFrame(rows, columns=["κ", "steps", "series"])
 
 
@@ -423,6 +430,15 @@ def _group_name(layer: str) -> str:
         return "output"
     i = int(layer.split(".")[1])
     return f"hidden {i + 1}" + (" BN" if layer.endswith("norm") else "")
+
+
+def shown_group(name: str) -> str:
+    """A layer name of ``_group_name`` ("output", "hidden 2 BN") in the current language."""
+    if name == "output":
+        return t("conditioning.mlp.groups.output")
+    parts = name.split()
+    key = "hidden_bn" if parts[-1] == "BN" else "hidden"
+    return t(f"conditioning.mlp.groups.{key}", i=parts[1])
 
 
 def _load(net: torch.nn.Module, theta: torch.Tensor) -> None:
@@ -517,9 +533,17 @@ def summary_metrics(r: MLPHessian) -> list[tuple[str, str, str | None]]:
     return [
         ("λ_max", f"{s.lambda_max:.4g}", None),
         ("λ_min", f"{s.lambda_min:.4g}", None),
-        ("negative eigenvalues", str(s.n_negative), None),
-        ("near-zero (|λ| ≤ cutoff)", str(s.n_near_zero), f"cutoff = {s.cutoff:.2e} = 10⁻⁶·max|λ|"),
-        ("κ", f"{s.condition_number:.4g}" if s.condition_number else "undefined", "λ_max/λ_min, only if H ≻ 0"),
+        (t("conditioning.mlp.metrics.negative"), str(s.n_negative), None),
+        (
+            t("conditioning.mlp.metrics.near_zero"),
+            str(s.n_near_zero),
+            t("conditioning.mlp.metrics.cutoff", cutoff=s.cutoff),
+        ),
+        (
+            "κ",
+            f"{s.condition_number:.4g}" if s.condition_number else t("conditioning.mlp.metrics.undefined"),
+            t("conditioning.mlp.metrics.kappa_help"),
+        ),
     ]
 
 
@@ -535,14 +559,29 @@ def lanczos_table(r: MLPHessian) -> pd.DataFrame:
     return df.drop_duplicates(subset=["rank"]).reset_index(drop=True)
 
 
+def shown_lanczos_table(r: MLPHessian) -> pd.DataFrame:
+    """``lanczos_table`` with its headers and its "end" column in the current language."""
+    df = lanczos_table(r)
+    ends = {"largest": t("conditioning.mlp.lanczos.largest"), "smallest": t("conditioning.mlp.lanczos.smallest")}
+    df["end"] = df["end"].map(ends)
+    names = {c: t(f"conditioning.mlp.lanczos.{c.split()[0].lower()}") for c in ("end", "rank", "exact λ", "Lanczos λ")}
+    return df.rename(columns=names | {"|difference|": t("conditioning.frames.difference")})
+
+
 def spectrum_frame(r: MLPHessian) -> pd.DataFrame:
     """Long frame [rank, eigenvalue, series] for the exact spectrum with the Lanczos values at their ranks."""
     P = r.n_parameters
     exact = pd.DataFrame(
-        {"rank": np.arange(1, P + 1), "eigenvalue": r.eigenvalues.flip(0).numpy(), "series": "exact (eigvalsh)"}
+        {
+            "rank": np.arange(1, P + 1),
+            "eigenvalue": r.eigenvalues.flip(0).numpy(),
+            "series": t("conditioning.mlp.series.exact"),
+        }
     )
     lz = lanczos_table(r)
-    lanczos = pd.DataFrame({"rank": lz["rank"], "eigenvalue": lz["Lanczos λ"], "series": "Lanczos"})
+    lanczos = pd.DataFrame(
+        {"rank": lz["rank"], "eigenvalue": lz["Lanczos λ"], "series": t("conditioning.mlp.series.lanczos")}
+    )
     return pd.concat([exact, lanczos], ignore_index=True)
 
 
@@ -552,8 +591,16 @@ def decomposition_frame(r: MLPHessian) -> pd.DataFrame:
     rank = np.arange(1, P + 1)
     return pd.concat(
         [
-            pd.DataFrame({"rank": rank, "eigenvalue": r.eigenvalues.flip(0).numpy(), "series": "H (full)"}),
-            pd.DataFrame({"rank": rank, "eigenvalue": r.G_eigenvalues.flip(0).numpy(), "series": "G = JᵀH_F J"}),
+            pd.DataFrame(
+                {"rank": rank, "eigenvalue": r.eigenvalues.flip(0).numpy(), "series": t("conditioning.mlp.series.full")}
+            ),
+            pd.DataFrame(
+                {
+                    "rank": rank,
+                    "eigenvalue": r.G_eigenvalues.flip(0).numpy(),
+                    "series": t("conditioning.mlp.series.gauss_newton"),
+                }
+            ),
         ],
         ignore_index=True,
     )
@@ -561,14 +608,22 @@ def decomposition_frame(r: MLPHessian) -> pd.DataFrame:
 
 def history_frame(r: MLPHessian) -> pd.DataFrame:
     """Long frame [step, value, series] of the loss and the norms of G and H − G during training."""
-    names = {"loss E(θ)": "loss E", "‖G‖_F (Gauss–Newton)": "‖G‖_F", "‖H − G‖_F (residual part)": "‖H − G‖_F"}
+    loss = t("conditioning.mlp.series.loss")
+    names = {"loss E(θ)": loss, "‖G‖_F (Gauss–Newton)": "‖G‖_F", "‖H − G‖_F (residual part)": "‖H − G‖_F"}
     long = r.history.melt(id_vars="step", value_vars=list(names), var_name="series", value_name="value")
     return long.assign(series=long["series"].map(names))
 
 
 def condition_text(s: hessian.SpectrumSummary, name: str = "H") -> str:
-    """``hessian.condition_number_text`` for a matrix called ``name`` (e.g. G, the Gauss–Newton part)."""
-    return hessian.condition_number_text(s).replace("H is not", f"{name} is not")
+    """``hessian.condition_number_text`` for a matrix called ``name`` (e.g. G, the Gauss–Newton part).
+
+    The text names H where ``common.hessian.undefined`` does (in any language): that H becomes ``name``."""
+    text = hessian.condition_number_text(s)
+    template = t("common.hessian.undefined")
+    at = template.find("H ")
+    if name != "H" and at >= 0 and text.startswith(template[:at]) and text[at : at + 2] == "H ":
+        text = text[:at] + name + text[at + 1 :]
+    return text
 
 
 def tiled_matrix(M: torch.Tensor, max_cells: int = 100) -> tuple[np.ndarray, int]:
@@ -593,7 +648,7 @@ def heatmap_frame(M: torch.Tensor, groups: list[tuple[str, slice]], max_cells: i
     P = M.shape[0]
     owner = np.empty(P, dtype=object)
     for name, sl in groups:
-        owner[sl] = name
+        owner[sl] = shown_group(name)
     n = tiles.shape[0]
     I, J = np.indices((n, n))
     lo_i, lo_j = I.ravel() * s, J.ravel() * s
@@ -664,16 +719,16 @@ def parse_sizes(text: str) -> list[int]:
     """
     parts = [p for p in re.split(r"[\s,x×→>\-–]+", str(text).strip()) if p]
     if len(parts) < 2:
-        raise ValueError("type at least two layer sizes, e.g. 784-1000-1000-10")
+        raise ValueError(t("conditioning.size.errors.two"))
     if len(parts) > 50:
-        raise ValueError("at most 50 layers")
+        raise ValueError(t("conditioning.size.errors.many"))
     sizes = []
     for p in parts:
         if not p.isdigit():
-            raise ValueError(f"“{p[:20]}” is not a whole number")
+            raise ValueError(t("conditioning.size.errors.whole", part=p[:20]))
         n = int(p)
         if not 1 <= n <= MAX_LAYER:
-            raise ValueError(f"each layer size must be between 1 and {MAX_LAYER:,}")
+            raise ValueError(t("conditioning.size.errors.range", limit=f"{MAX_LAYER:,}"))
         sizes.append(n)
     return sizes
 
@@ -709,11 +764,11 @@ def size_table(architectures: list[list[int]]) -> pd.DataFrame:
         s = hessian_size(sizes)
         rows.append(
             {
-                "layer sizes": "-".join(map(str, sizes)),
-                "parameters P": f"{s.n_parameters:,}",
-                "entries P²": f"{s.entries:,}",
-                "H in float32": format_bytes(s.bytes_float32),
-                "one HVP (4 vectors)": format_bytes(s.bytes_hvp),
+                t("conditioning.size.table.layers"): "-".join(map(str, sizes)),
+                t("conditioning.size.table.parameters"): f"{s.n_parameters:,}",
+                t("conditioning.size.table.entries"): f"{s.entries:,}",
+                t("conditioning.size.table.float32"): format_bytes(s.bytes_float32),
+                t("conditioning.size.table.hvp"): format_bytes(s.bytes_hvp),
             }
         )
     return pd.DataFrame(rows)
@@ -721,23 +776,22 @@ def size_table(architectures: list[list[int]]) -> pd.DataFrame:
 
 def size_text(size: HessianSize, hvp_seconds: float | None) -> str:
     """The size of H in words, beside the measured cost of one Hessian-vector product."""
-    text = (
-        f"P = Σₗ(nₗ + 1)·nₗ₊₁ = {size.n_parameters:,} parameters → P² = {size.entries:,} entries → "
-        f"{format_bytes(size.bytes_float32)} in float32. "
+    text = t(
+        "conditioning.size.head",
+        parameters=f"{size.n_parameters:,}",
+        entries=f"{size.entries:,}",
+        bytes=format_bytes(size.bytes_float32),
     )
     if hvp_seconds is None:
-        text += f"Too large to time a Hessian-vector product here (P > {MAX_HVP_PARAMETERS:,}). "
+        text += t("conditioning.size.too_large", limit=f"{MAX_HVP_PARAMETERS:,}")
     else:
-        text += (
-            f"One Hessian-vector product Hv (batch of 32, float32, timed on this server): "
-            f"**{format_duration(hvp_seconds)}**, with memory ≈ {format_bytes(size.bytes_hvp)} for θ, v, ∇E and Hv. "
-            f"Forming H column by column would take P such products ≈ "
-            f"{format_duration(hvp_seconds * size.n_parameters)}. "
+        text += t(
+            "conditioning.size.hvp",
+            time=format_duration(hvp_seconds),
+            memory=format_bytes(size.bytes_hvp),
+            total=format_duration(hvp_seconds * size.n_parameters),
         )
-    return text + (
-        "This is why the app forms exact Hessians only for nets of a few hundred parameters and otherwise uses "
-        "Lanczos, which needs nothing but Hessian-vector products."
-    )
+    return text + t("conditioning.size.why")
 
 
 def format_bytes(n: float) -> str:
@@ -760,8 +814,8 @@ def format_duration(seconds: float) -> str:
         if seconds < limit:
             return f"{seconds * scale:.3g} {unit}"
     if seconds < 2 * 365 * 86400:
-        return f"{seconds / 86400:.3g} days"
-    return f"{seconds / (365 * 86400):.3g} years"
+        return t("conditioning.size.days", n=seconds / 86400)
+    return t("conditioning.size.years", n=seconds / (365 * 86400))
 
 
 def time_hvp(sizes: list[int], batch: int = 32, seed: int = 0, repeats: int = 3) -> float | None:
@@ -822,51 +876,43 @@ def notice_quadratic(run: QuadraticRun, rule: str) -> list[str]:
     slow = int(torch.argmax(rho))
     out = []
     m = run.measured_factors[slow]
-    measured = f"measured {m:.4f}" if m is not None else "not measurable from this start"
+    measured = t("conditioning.notice_gd.measured", m=m) if m is not None else t("conditioning.notice_gd.unmeasurable")
     out.append(
-        f"Slowest direction: u{_sub(slow + 1)} (α = {float(a[slow]):.3g}) with |1 − 2γα| = {float(rho[slow]):.4f} "
-        f"per step ({measured}); its squared distance shrinks by {float(rho[slow]) ** 2:.4f} per step."
+        t(
+            "conditioning.notice_gd.slowest",
+            i=_sub(slow + 1),
+            alpha=float(a[slow]),
+            rho=float(rho[slow]),
+            measured=measured,
+            rho2=float(rho[slow]) ** 2,
+        )
     )
     slide = abs(1 - 2 * 0.99 * a_min / a_max)
     if rule == "lecture":
         # |1 − 1.98/κ| > |1 − 1.98| = 0.98 exactly when κ > 99: only then is the flat direction the slowest
         if math.isclose(kappa, 1.0):
-            out.append(
-                "κ = 1: every direction has the same factor |1 − 1.98| = 0.98, so γ = 0.99/α_max overshoots in all "
-                "of them; γ = 1/(2α) would land on θ* in one step."
-            )
+            out.append(t("conditioning.notice_gd.kappa_one"))
         elif kappa < 99:
-            out.append(
-                f"**The slide's slowest rate |1 − 2·0.99·α_min/α_max| = {slide:.4f} is not the slowest here**: at "
-                f"γ = 0.99/α_max the steep direction itself contracts only by |1 − 1.98| = 0.98 per step, which is "
-                f"slower whenever κ < 99 (here κ = {kappa:.3g}). The slide's rate is the bottleneck only for κ > 99."
-            )
+            out.append(t("conditioning.notice_gd.not_slowest", slide=slide, kappa=kappa))
         else:
-            out.append(
-                f"As on the slide: at γ = 0.99/α_max the slowest factor is |1 − 2·0.99·α_min/α_max| = {slide:.4f} "
-                f"(κ = {kappa:.3g} ≥ 99, so the flat direction is the bottleneck)."
-            )
+            out.append(t("conditioning.notice_gd.as_slide", slide=slide, kappa=kappa))
     best = (kappa - 1) / (kappa + 1)
-    out.append(
-        f"The best any single γ can do is max_i|1 − 2γαᵢ| = (κ − 1)/(κ + 1) = {best:.4f}, at γ = 1/(α_min + α_max) "
-        f"= {1 / (a_min + a_max):.4g}; your γ = {gamma:.4g} gives {float(rho.max()):.4f}."
-    )
+    optimum = 1 / (a_min + a_max)
+    out.append(t("conditioning.notice_gd.best", best=best, optimum=optimum, gamma=gamma, rate=float(rho.max())))
     steep = int(torch.argmax(a))
     if 1 - 2 * gamma * float(a[steep]) < 0:
-        out.append(
-            f"1 − 2γα_max = {1 - 2 * gamma * a_max:.3f} < 0: the steep coordinate changes sign every step — the "
-            "zig-zag across the valley in the level-set picture."
-        )
+        out.append(t("conditioning.notice_gd.zigzag", value=1 - 2 * gamma * a_max))
     lam = run.hessian_eigenvalues
     angle = math.degrees(run.surface.angle)
+    rest = (
+        t("conditioning.notice_gd.rotated", angle=angle) if abs(angle) > 1e-9 else t("conditioning.notice_gd.aligned")
+    )
     out.append(
-        f"The autograd Hessian has eigenvalues {', '.join(f'{float(v):.4g}' for v in lam)} = 2αᵢ, so "
-        f"κ = λ_max/λ_min = {float(lam.max() / lam.min()):.4g} = α_max/α_min"
-        + (
-            f". Rotated by {angle:.0f}°, the problem is the general case: GD is the same in the eigen-coordinates "
-            "u = R(θ − θ*), with the same factors (table)."
-            if abs(angle) > 1e-9
-            else "; rotate the problem (angle) to see the general case: the factors do not change."
+        t(
+            "conditioning.notice_gd.hessian",
+            eigenvalues=", ".join(f"{float(v):.4g}" for v in lam),
+            kappa=float(lam.max() / lam.min()),
+            rest=rest,
         )
     )
     return out
@@ -876,20 +922,21 @@ def notice_sweep(s: KappaSweep) -> str:
     """One sentence comparing the step counts at small and large κ."""
     pairs = [(k, m) for k, m in zip(s.kappas, s.measured) if m is not None]
     if not pairs:
-        return f"No run reached the tolerance within {s.steps_run} steps" + (
-            " (every run diverged: γ > 1/α_max)." if all(s.diverged) else "."
-        )
+        key = "none_diverged" if all(s.diverged) else "none"
+        return t(f"conditioning.sweep.{key}", steps=s.steps_run)
     (k0, m0), (k1, m1) = pairs[0], pairs[-1]
-    steps = "step" if m0 == 1 else "steps"
-    text = f"GD needs {m0} {steps} at κ = {k0:.4g} and {m1} at κ = {k1:.4g} (theory and measurement agree"
-    gaps = [abs(m - t) for m, t in zip(s.measured, s.theory) if m is not None and t is not None]
-    if gaps:
-        text += " exactly)." if max(gaps) == 0 else f" to within {max(gaps)} step)."
+    unit = t("conditioning.sweep.step") if m0 == 1 else t("conditioning.sweep.steps")
+    gaps = [abs(m - th) for m, th in zip(s.measured, s.theory) if m is not None and th is not None]
+    if not gaps:
+        agree = t("conditioning.sweep.agree")
+    elif max(gaps) == 0:
+        agree = t("conditioning.sweep.agree_exactly")
     else:
-        text += ")."
+        agree = t("conditioning.sweep.agree_within", gap=max(gaps))
+    text = t("conditioning.sweep.needs", m0=m0, unit=unit, k0=k0, m1=m1, k1=k1, agree=agree)
     missing = [k for k, m in zip(s.kappas, s.measured) if m is None]
     if missing:
-        text += f" For κ ≥ {min(missing):.4g} the tolerance was not reached within {s.steps_run} steps."
+        text += t("conditioning.sweep.missing", kappa=min(missing), steps=s.steps_run)
     return text
 
 
@@ -899,44 +946,55 @@ def notice_mlp(r: MLPHessian) -> list[str]:
     out = []
     if s.condition_number is None:
         out.append(
-            f"H has {s.n_negative} negative and {s.n_near_zero} near-zero eigenvalues out of {s.n}: it is not positive "
-            f"definite, so θ is not at a minimum and λ_max/λ_min = {s.lambda_max:.3g}/{s.lambda_min:.3g} would be a "
-            "meaningless (negative or huge) number. The ratio to the smallest positive eigenvalue is printed instead, "
-            "with its cutoff."
+            t(
+                "conditioning.notice_mlp.not_pd",
+                negative=s.n_negative,
+                near_zero=s.n_near_zero,
+                n=s.n,
+                lmax=s.lambda_max,
+                lmin=s.lambda_min,
+            )
         )
     else:
-        out.append(f"H is positive definite here: κ = λ_max/λ_min = {s.condition_number:.4g}.")
+        out.append(t("conditioning.notice_mlp.pd", kappa=s.condition_number))
     lz = lanczos_table(r)
     if r.lanczos_method == "lanczos":
-        out.append(
-            f"Lanczos found the {len(lz)} extreme eigenvalues from {r.lanczos_hvps} Hessian-vector products "
-            f"(never forming H), agreeing with eigvalsh to {lz['|difference|'].max():.1e}."
-        )
+        out.append(t("conditioning.notice_mlp.lanczos", k=len(lz), hvps=r.lanczos_hvps, diff=lz["|difference|"].max()))
     else:
-        out.append(f"With only {r.n_parameters} parameters, top_eigenvalues falls back to the exact spectrum.")
+        out.append(t("conditioning.notice_mlp.exact", parameters=r.n_parameters))
     h = r.history
     first, last = h.iloc[0], h.iloc[-1]
     res = "‖H − G‖_F (residual part)"
     if len(h) > 1:
         out.append(
-            f"As the fit improves (loss {first['loss E(θ)']:.3g} → {last['loss E(θ)']:.3g}), the residual part "
-            f"Σ(∂E/∂F)(∂²F/∂θ²) shrinks from {first[res]:.3g} to {last[res]:.3g} (Frobenius norm; "
-            f"{100 * r.residual_share:.1f} % of ‖H‖_F at the end): H approaches the Gauss–Newton part G, and "
-            f"λ_min(H) goes from {first['λ_min(H)']:.3g} to {last['λ_min(H)']:.3g}."
+            t(
+                "conditioning.notice_mlp.shrinks",
+                loss0=first["loss E(θ)"],
+                loss1=last["loss E(θ)"],
+                res0=first[res],
+                res1=last[res],
+                share=100 * r.residual_share,
+                min0=first["λ_min(H)"],
+                min1=last["λ_min(H)"],
+            )
         )
     else:
-        out.append(
-            f"At initialization the residual part is {first[res]:.3g} against ‖H‖_F = {first['‖H‖_F']:.3g}: "
-            "train a few hundred steps to watch it shrink as the residuals do."
-        )
+        out.append(t("conditioning.notice_mlp.at_init", res=first[res], norm=first["‖H‖_F"]))
     cond = g.condition_number
+    if cond is None and g.positive_condition_number:
+        rest = t("conditioning.notice_mlp.gn_ratio", ratio=g.positive_condition_number)
+    elif cond:
+        rest = t("conditioning.notice_mlp.gn_kappa", kappa=cond)
+    else:
+        rest = t("conditioning.notice_mlp.period")
     out.append(
-        f"G = Σ Jᵀ(∂²E/∂F²)J is positive semi-definite (λ_min(G) = {g.lambda_min:.1e}) with rank at most N·K = "
-        f"{r.n_data} here, so {g.n_near_zero} of its {g.n} eigenvalues are near zero"
-        + (
-            f"; Gauss–Newton λ_max / smallest positive = {g.positive_condition_number:.3g}."
-            if cond is None and g.positive_condition_number
-            else (f"; Gauss–Newton κ = {cond:.3g}." if cond else ".")
+        t(
+            "conditioning.notice_mlp.gauss_newton",
+            lmin=g.lambda_min,
+            n=r.n_data,
+            near_zero=g.n_near_zero,
+            total=g.n,
+            rest=rest,
         )
     )
     return out

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from core.charts.base import OKABE_ITO, _axis, _title, finite_rows
+from core.i18n import t
 
 
 def rate_vs_lr(curves: pd.DataFrame, marks: pd.DataFrame, limit: float, height: int = 470) -> alt.LayerChart:
@@ -15,12 +16,14 @@ def rate_vs_lr(curves: pd.DataFrame, marks: pd.DataFrame, limit: float, height: 
 
     Factors above 1.6 are clipped to the chart's edge (the divergent side grows without bound).
     The marked learning rates are told apart by dash pattern (legend), so close ones stay readable.
+    The curve ``conditioning.frames.max_curve`` (the rate, in the current language) is drawn wide.
     """
     curves, dropped = finite_rows(curves, ["γ", "factor"])
     x_max = float(curves["γ"].max()) if not curves.empty else 2 * limit
     xs = alt.Scale(domain=[0, x_max], nice=False, zero=True)
     ys = alt.Scale(domain=[0, 1.6], nice=False, clamp=True)
-    shade = pd.DataFrame({"a": [limit], "b": [x_max], "top": [1.58], "label": ["diverges"]})
+    shade = pd.DataFrame({"a": [limit], "b": [x_max], "top": [1.58], "label": [t("conditioning.charts.diverges")]})
+    rate = alt.datum.curve == t("conditioning.frames.max_curve")
     layers = [
         alt.Chart(shade).mark_rect(color=OKABE_ITO[3], opacity=0.12).encode(x=alt.X("a:Q", scale=xs), x2="b:Q"),
         alt.Chart(shade)
@@ -32,11 +35,11 @@ def rate_vs_lr(curves: pd.DataFrame, marks: pd.DataFrame, limit: float, height: 
         alt.Chart(curves)
         .mark_line(clip=True)
         .encode(
-            x=alt.X("γ:Q", scale=xs, axis=_axis("learning rate γ")),
-            y=alt.Y("factor:Q", scale=ys, axis=_axis("per-step factor |1 − 2γαᵢ|")),
+            x=alt.X("γ:Q", scale=xs, axis=_axis(t("conditioning.charts.lr_axis"))),
+            y=alt.Y("factor:Q", scale=ys, axis=_axis(t("conditioning.charts.factor_axis"))),
             color=alt.Color("curve:N", scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(title=None, orient="top")),
-            strokeWidth=alt.condition(alt.datum.curve == "max (the rate)", alt.value(5), alt.value(2.5)),
-            opacity=alt.condition(alt.datum.curve == "max (the rate)", alt.value(0.55), alt.value(1)),
+            strokeWidth=alt.condition(rate, alt.value(5), alt.value(2.5)),
+            opacity=alt.condition(rate, alt.value(0.55), alt.value(1)),
             tooltip=["curve:N", alt.Tooltip("γ:Q", format=".4g"), alt.Tooltip("factor:Q", format=".4f")],
         ),
     ]
@@ -58,17 +61,18 @@ def rate_vs_lr(curves: pd.DataFrame, marks: pd.DataFrame, limit: float, height: 
             )
         )
     return alt.layer(*layers).properties(
-        title=_title("Rate vs learning rate", dropped, "factor > 1: that direction grows every step"),
+        title=_title(t("conditioning.charts.rate"), dropped, t("conditioning.charts.rate_sub")),
         height=height,
         width="container",
     )
 
 
-def theory_vs_measured(df: pd.DataFrame, title: str = "Per eigen-direction: measured vs theory", height: int = 340):
+def theory_vs_measured(df: pd.DataFrame, title: str | None = None, height: int = 340):
     """``df[step, direction, kind, value]`` on a log y-axis: measured values as dots on top of the
     predictions, drawn as wide pale lines (where they agree, every dot sits on its line).
 
-    ``kind`` is "measured" or a prediction label; one colour per ``direction``. Values ≤ 0
+    ``kind`` is ``conditioning.frames.measured`` (in the current language) or a prediction
+    label; one colour per ``direction``. Values ≤ 0
     (an exact landing on θ*) cannot be drawn on a log axis and are left out, and so are
     values below 1e-30 of the largest: rounding noise, not convergence.
     """
@@ -81,46 +85,56 @@ def theory_vs_measured(df: pd.DataFrame, title: str = "Per eigen-direction: meas
         "direction:N", scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(title=None, orient="top", labelLimit=300)
     )
     tips = ["direction:N", "kind:N", "step:Q", alt.Tooltip("value:Q", format=".4g")]
-    measured = df.loc[df["kind"] == "measured"]
-    predicted = df.loc[df["kind"] != "measured"]
-    x = alt.X("step:Q", axis=_axis("step t"))
-    y = alt.Y("value:Q", scale=ys, axis=_axis("squared distance uᵢ,ₜ²"))
+    is_measured = df["kind"] == t("conditioning.frames.measured")
+    measured, predicted = df.loc[is_measured], df.loc[~is_measured]
+    x = alt.X("step:Q", axis=_axis(t("conditioning.charts.step_axis")))
+    y = alt.Y("value:Q", scale=ys, axis=_axis(t("conditioning.charts.distance_axis")))
     line = (
         alt.Chart(predicted)
         .mark_line(strokeWidth=8, opacity=0.35)
         .encode(x=x, y=y, color=color, detail="kind:N", tooltip=tips)
     )
     dots = alt.Chart(measured).mark_point(filled=True, size=28).encode(x=x, y=y, color=color, tooltip=tips)
-    sub = "dots: GD (measured) · wide pale line: (1 − 2γαᵢ)^{2t}·uᵢ,₀² (theory)"
+    sub = t("conditioning.charts.per_direction_sub")
+    title = t("conditioning.charts.per_direction") if title is None else title
     return alt.layer(line, dots).properties(title=_title(title, dropped, sub), height=height, width="container")
 
 
-def steps_vs_kappa(df: pd.DataFrame, title: str = "Steps to reach the tolerance vs κ", height: int = 420):
-    """``df[κ, steps, series]`` on log–log axes; the series "measured (GD)" as dots, the others as lines."""
+def steps_vs_kappa(df: pd.DataFrame, title: str | None = None, height: int = 420):
+    """``df[κ, steps, series]`` on log–log axes; the series ``conditioning.frames.sweep_measured``
+    (in the current language) as dots, the others as lines."""
     df, dropped = finite_rows(df, ["κ", "steps"])
     df = df.loc[df["steps"] > 0]
     decades = [1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000]
     x = alt.X(
-        "κ:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="condition number κ = α_max/α_min", values=decades)
+        "κ:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title=t("conditioning.charts.kappa_axis"), values=decades)
     )
-    y = alt.Y("steps:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="GD steps", values=decades, format="~s"))
+    y = alt.Y(
+        "steps:Q",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(title=t("conditioning.charts.steps_axis"), values=decades, format="~s"),
+    )
     color = alt.Color(
         "series:N", scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(title=None, orient="bottom", labelLimit=300)
     )
     tips = ["series:N", alt.Tooltip("κ:Q", format=".3g"), "steps:Q"]
-    measured = df.loc[df["series"].str.startswith("measured")]
-    lines = df.loc[~df["series"].str.startswith("measured")]
+    is_measured = df["series"] == t("conditioning.frames.sweep_measured")
+    measured, lines = df.loc[is_measured], df.loc[~is_measured]
     return alt.layer(
         alt.Chart(lines).mark_line().encode(x=x, y=y, color=color, tooltip=tips),
         alt.Chart(measured).mark_point(filled=True, size=90).encode(x=x, y=y, color=color, tooltip=tips),
-    ).properties(title=_title(title, dropped), height=height, width="container")
+    ).properties(
+        title=_title(t("conditioning.charts.steps") if title is None else title, dropped),
+        height=height,
+        width="container",
+    )
 
 
 def tiled_heatmap(
     cells: pd.DataFrame,
     boundaries: list[int],
     n: int,
-    title: str = "Hessian",
+    title: str | None = None,
     subtitle: str | None = None,
     linear_below: float | None = None,
     height: int = 380,
@@ -139,9 +153,9 @@ def tiled_heatmap(
         alt.Chart(cells)
         .mark_rect()
         .encode(
-            x=alt.X("j:Q", scale=xs, axis=_axis("parameter j")),
+            x=alt.X("j:Q", scale=xs, axis=_axis(t("common.charts.param_j"))),
             x2="j2:Q",
-            y=alt.Y("i:Q", scale=ys, axis=_axis("parameter i")),
+            y=alt.Y("i:Q", scale=ys, axis=_axis(t("common.charts.param_i"))),
             y2="i2:Q",
             color=alt.Color(
                 "value:Q",
@@ -162,12 +176,13 @@ def tiled_heatmap(
         b = pd.DataFrame({"k": [float(k) for k in boundaries]})
         layers.append(alt.Chart(b).mark_rule(color="black").encode(x=alt.X("k:Q", scale=xs)))
         layers.append(alt.Chart(b).mark_rule(color="black").encode(y=alt.Y("k:Q", scale=ys)))
+    title = t("common.charts.hessian") if title is None else title
     return alt.layer(*layers).properties(title=_title(title, dropped, subtitle), height=height, width=height)
 
 
 def ranked_spectrum(
     df: pd.DataFrame,
-    title: str = "Hessian eigenvalues",
+    title: str | None = None,
     linear_below: float | None = None,
     zero_below: float = 0.0,
     height: int = 340,
@@ -178,7 +193,8 @@ def ranked_spectrum(
     negative); the first series as small filled dots, the others as large outlines drawn around them."""
     df, dropped = finite_rows(df, ["rank", "eigenvalue"])
     lam = df["eigenvalue"]
-    df = df.assign(sign=np.where(lam.abs() <= zero_below, "≈ 0", np.where(lam < 0, "negative", "positive")))
+    positive, negative, zero = (t(f"conditioning.charts.{k}") for k in ("positive", "negative", "near_zero"))
+    df = df.assign(sign=np.where(lam.abs() <= zero_below, zero, np.where(lam < 0, negative, positive)))
     scale = alt.Scale(type="symlog", constant=linear_below) if linear_below else alt.Scale(type="symlog")
     series = list(dict.fromkeys(df["series"])) or [""]
     # powers of ten (both signs) inside the data's range: symlog's default ticks are too sparse
@@ -187,15 +203,17 @@ def ranked_spectrum(
     k1 = int(np.ceil(np.log10(max(abs(lo), abs(hi), 1e-300))))
     ticks = [0.0] + [sgn * 10.0**k for k in range(k0 + 1, k1 + 1) for sgn in (1, -1) if lo <= sgn * 10.0**k <= hi]
     enc = dict(
-        x=alt.X("rank:Q", axis=_axis("rank (1 = largest)"), scale=alt.Scale(nice=False)),
+        x=alt.X("rank:Q", axis=_axis(t("conditioning.charts.rank_axis")), scale=alt.Scale(nice=False)),
         y=alt.Y(
             "eigenvalue:Q",
             scale=scale,
-            axis=alt.Axis(title="eigenvalue λ", values=ticks, format="~g", labelOverlap="greedy"),
+            axis=alt.Axis(
+                title=t("conditioning.charts.eigenvalue_axis"), values=ticks, format="~g", labelOverlap="greedy"
+            ),
         ),
         color=alt.Color(
             "sign:N",
-            scale=alt.Scale(domain=["positive", "negative", "≈ 0"], range=[OKABE_ITO[0], OKABE_ITO[3], "#888888"]),
+            scale=alt.Scale(domain=[positive, negative, zero], range=[OKABE_ITO[0], OKABE_ITO[3], "#888888"]),
             legend=alt.Legend(title=None, orient="top"),
         ),
         shape=alt.Shape(
@@ -211,7 +229,9 @@ def ranked_spectrum(
         alt.Chart(df.loc[~first]).mark_point(filled=False, size=170, strokeWidth=2).encode(**enc),
     ).properties(
         title=_title(
-            title, dropped, f"symmetric-log axis: linear within ±{linear_below:.0e}" if linear_below else None
+            t("common.charts.eigenvalues") if title is None else title,
+            dropped,
+            t("conditioning.charts.symlog", c=linear_below) if linear_below else None,
         ),
         height=height,
         width="container",
