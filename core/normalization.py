@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 from core import data, hessian, models, surfaces
+from core.i18n import t as tr  # not `t`: the targets and the step are called t here
 
 DTYPE = torch.float64
 
@@ -343,6 +344,23 @@ def layer_names(depth: int) -> list[str]:
     return [f"layer {i + 1}" for i in range(depth)] + ["output"]
 
 
+def layer_label(name: str) -> str:
+    """The shown name of a layer name of ``layer_names`` ("layer 2" -> "layer 2" / "第 2 层")."""
+    if name == "output":
+        return tr("normalization.layers.output")
+    return tr("normalization.layers.hidden", i=int(name.split()[-1]))
+
+
+def method_name(method: str) -> str:
+    """The shown name of a preprocessing of ``data.METHODS`` (none, center, standardize, whiten)."""
+    return tr(f"normalization.methods.{method}")
+
+
+def activation_name(activation: str) -> str:
+    """The shown name of an activation: its own name, except "linear" (a word, not a name)."""
+    return tr("normalization.init.linear") if activation == "linear" else activation
+
+
 def layer_reports(net: models.MLP, X: torch.Tensor, y: torch.Tensor):
     """(per-layer reports, full-Hessian summary) at the net's current parameters."""
     E, theta = models.flat_loss(net, X, y)
@@ -608,7 +626,7 @@ def linear_frames(study: NormalizationStudy, steps: int, floor: float = 1e-12):
     for m, r in study.results.items():
         rows.append(
             {
-                "preprocessing": m,
+                tr("normalization.data.preprocessing"): method_name(m),
                 "λ_min(H)": float(r.eigenvalues[0]),
                 "λ_max(H)": float(r.eigenvalues[-1]),
                 "κ = λ_max/λ_min": r.kappa,
@@ -621,8 +639,8 @@ def linear_frames(study: NormalizationStudy, steps: int, floor: float = 1e-12):
         below = np.flatnonzero(rel <= floor)
         end = int(below[0]) + 1 if below.size else len(rel)
         rel = np.maximum(rel[:end], floor)  # an exact 0 (reached w*) is drawn at the floor
-        curves.append(pd.DataFrame({"series": m, "step": np.arange(end), "relative excess": rel}))
-        eigs += [{"preprocessing": m, "eigenvalue": float(e), "κ": r.kappa} for e in r.eigenvalues]
+        curves.append(pd.DataFrame({"series": method_name(m), "step": np.arange(end), "relative excess": rel}))
+        eigs += [{"preprocessing": method_name(m), "eigenvalue": float(e), "κ": r.kappa} for e in r.eigenvalues]
     return pd.DataFrame(rows), pd.concat(curves, ignore_index=True), pd.DataFrame(eigs)
 
 
@@ -641,14 +659,17 @@ def activation_frames(reports: dict[str, ActivationReport], shown: str):
     stats, kappas, losses = [], [], []
     for act, r in reports.items():
         for i, (m, s) in enumerate(zip(r.hidden_mean, r.hidden_std, strict=True)):
-            stats.append({"series": act, "layer": f"layer {i + 1}", "mean": m, "std": s})
-        kappas += [{"series": act, "layer": lr.name, "κ": lr.kappa or math.inf} for lr in r.layers]
+            stats.append({"series": act, "layer": layer_label(f"layer {i + 1}"), "mean": m, "std": s})
+        kappas += [{"series": act, "layer": layer_label(lr.name), "κ": lr.kappa or math.inf} for lr in r.layers]
         loss = r.train.losses.numpy()
         losses.append(pd.DataFrame({"series": act, "step": np.arange(len(loss)), "loss": loss}))
     drift = reports[shown].train.unit_mean_rms.numpy()
     steps = np.arange(drift.shape[0])
     drift_df = pd.concat(
-        [pd.DataFrame({"series": f"layer {l + 1}", "step": steps, "off-centre": col}) for l, col in enumerate(drift.T)],
+        [
+            pd.DataFrame({"series": layer_label(f"layer {l + 1}"), "step": steps, "off-centre": col})
+            for l, col in enumerate(drift.T)
+        ],
         ignore_index=True,
     )
     return pd.DataFrame(stats), pd.DataFrame(kappas), pd.concat(losses, ignore_index=True), drift_df
@@ -658,13 +679,13 @@ def layer_table(r: ActivationReport) -> pd.DataFrame:
     """One row per parameter layer of one activation's net."""
     return pd.DataFrame(
         {
-            "parameter layer": [lr.name for lr in r.layers],
-            "mean of its inputs": [lr.input_mean for lr in r.layers],
-            "std of its inputs": [lr.input_std for lr in r.layers],
-            "λ_max(H block)": [lr.lambda_max for lr in r.layers],
-            "κ(G block)": [lr.kappa if lr.kappa is not None else math.inf for lr in r.layers],
-            "κ(2E[ââᵀ]) at step 0": r.train.kappa_start,
-            "… after training": r.train.kappa_end,
+            tr("normalization.act.parameter_layer"): [layer_label(lr.name) for lr in r.layers],
+            tr("normalization.act.mean"): [lr.input_mean for lr in r.layers],
+            tr("normalization.act.std"): [lr.input_std for lr in r.layers],
+            tr("normalization.act.lmax_col"): [lr.lambda_max for lr in r.layers],
+            tr("normalization.act.kappa_col"): [lr.kappa if lr.kappa is not None else math.inf for lr in r.layers],
+            tr("normalization.act.kappa_start"): r.train.kappa_start,
+            tr("normalization.act.kappa_end"): r.train.kappa_end,
         }
     )
 
@@ -684,15 +705,16 @@ def seed_table(kappa_a: torch.Tensor, kappa_b: torch.Tensor, names: list[str], a
     """Per layer: median κ of the GN block over seeds for two activations, and in how many seeds a > b."""
     wins, comparable, both = claim_counts(kappa_a, kappa_b)
     verdicts = [
-        f"{int(w)} of {int(c)}" + (f" ({int(n)} with both singular left out)" if n else "")
+        tr("normalization.act.wins", wins=int(w), comparable=int(c))
+        + (tr("normalization.act.both_out", n=int(n)) if n else "")
         for w, c, n in zip(wins.tolist(), comparable.tolist(), both.tolist(), strict=True)
     ]
     return pd.DataFrame(
         {
-            "parameter layer": names,
-            f"median κ, {a}": kappa_a.median(0).values.numpy(),
-            f"median κ, {b}": kappa_b.median(0).values.numpy(),
-            f"seeds with κ({a}) > κ({b})": verdicts,
+            tr("normalization.act.parameter_layer"): [layer_label(nm) for nm in names],
+            tr("normalization.act.median", act=a): kappa_a.median(0).values.numpy(),
+            tr("normalization.act.median", act=b): kappa_b.median(0).values.numpy(),
+            tr("normalization.act.seeds_col", a=a, b=b): verdicts,
         }
     )
 
@@ -712,13 +734,19 @@ def propagation_frame(stds: dict[str, torch.Tensor], depth: int) -> pd.DataFrame
 
 def block_frames(b: BlockStudy):
     """(eigenvalues of every neuron block [neuron, layer, eigenvalue], scales [series, layer, rms])."""
+
+    def short(nu: Neuron) -> str:  # "L1·3", "output·1"
+        layer = layer_label(nu.layer) if nu.layer == "output" else nu.layer.replace("layer ", "L")
+        return f"{layer}·{nu.index + 1}"
+
     eigs = [
-        {"neuron": f"{nu.layer.replace('layer ', 'L')}·{nu.index + 1}", "layer": nu.layer, "eigenvalue": float(e)}
+        {"neuron": short(nu), "layer": layer_label(nu.layer), "eigenvalue": float(e)}
         for nu, ev in zip(b.neurons, b.block_eigs, strict=True)
         for e in ev
     ]
-    scales = [{"series": "a: the layer's inputs", "layer": k, "rms": v} for k, v in b.a_rms.items()]
-    scales += [{"series": "δ = ∂F/∂z", "layer": k, "rms": v} for k, v in b.delta_rms.items()]
+    inputs, sensitivities = tr("normalization.block.inputs"), tr("normalization.block.sensitivities")
+    scales = [{"series": inputs, "layer": layer_label(k), "rms": v} for k, v in b.a_rms.items()]
+    scales += [{"series": sensitivities, "layer": layer_label(k), "rms": v} for k, v in b.delta_rms.items()]
     return pd.DataFrame(eigs), pd.DataFrame(scales)
 
 
@@ -726,108 +754,104 @@ def block_frames(b: BlockStudy):
 
 
 def _k(x: float | None) -> str:
-    return "∞ (singular)" if x is None or not math.isfinite(x) else f"{x:.3g}"
+    return tr("normalization.singular") if x is None or not math.isfinite(x) else f"{x:.3g}"
 
 
 def notice_data(study: NormalizationStudy, steps: int) -> str:
     R = study.results
     none, cen, wh = R["none"], R["center"], R["whiten"]
     reached = {m: f"{r.steps_to_tol}" if r.steps_to_tol is not None else f"> {steps}" for m, r in R.items()}
-    centre = (
-        "."
-        if cen.kappa < none.kappa
-        else " — **higher** here: μ lies along a low-variance direction, so μμᵀ had lifted λ_min more than "
-        "λ_max. Centering helps when the offset dominates the spread, not always."
+    key = "normalization.data.notice."
+    centre = tr(key + ("centre_lower" if cen.kappa < none.kappa else "centre_higher"))
+    lmax = float(none.eigenvalues[-1])
+    reached_list = tr("normalization.list_sep").join(
+        tr(key + "reached", method=method_name(m), steps=n) for m, n in reached.items()
     )
     lines = [
-        f"- Raw data: the mean's rank-one μμᵀ is {100 * none.mean_share:.0f} % of E[xxᵀ]; "
-        f"λ_max(H) = {float(none.eigenvalues[-1]):.3g}, κ = {none.kappa:.3g}.",
-        f"- Centering removes μμᵀ: κ {none.kappa:.3g} → {cen.kappa:.3g}{centre}",
-        f"- Whitening makes the covariance I, so H = 2(1+λ)I and κ = {wh.kappa:.6f}.",
-        "- GD steps to the tolerance: " + ", ".join(f"{m} {n}" for m, n in reached.items()) + ".",
+        tr(key + "raw", share=100 * none.mean_share, lmax=lmax, kappa=none.kappa),
+        tr(key + "centre", k0=none.kappa, k1=cen.kappa, verdict=centre),
+        tr(key + "whiten", kappa=wh.kappa),
+        tr(key + "steps", list=reached_list),
     ]
     if study.lr_rule == "lecture":
-        lines.append(
-            "- At γ = 1.98/λ_max every direction of the whitened problem has factor 1 − 1.98 = −0.98 and "
-            "oscillates: normalization permits a better γ; it does not speed up a γ at the edge of stability."
-        )
+        lines.append(tr(key + "lecture"))
     return "\n".join(lines)
 
 
 def notice_activations(reports: dict[str, ActivationReport], shown: str, sig: torch.Tensor, tanh: torch.Tensor) -> str:
-    s, t, r = reports["sigmoid"], reports["tanh"], reports[shown]
+    s, th, r = reports["sigmoid"], reports["tanh"], reports[shown]
+    key = "normalization.act.notice."
     wins, comparable, both = (int(x.sum()) for x in claim_counts(sig, tanh))
-    verdict = "" if wins == comparable else " — so the slide's claim does **not** hold at every layer and seed here"
+    verdict = "" if wins == comparable else tr(key + "not_every")
     if both:
-        verdict += f"; {both} pair(s) where both blocks are singular (more parameters than samples) are left out"
+        verdict += tr(key + "both_out", n=both)
     rms = r.train.unit_mean_rms[:, -1]
     final = float(rms[~rms.isnan()][-1])
     k0, k1 = r.train.kappa_start[-1], r.train.kappa_end[-1]
-    verdict_drift = _kappa_verdict(k0, k1) if final > float(rms[0]) else " (it moved towards the centre here)."
+    verdict_drift = _kappa_verdict(k0, k1) if final > float(rms[0]) else tr(key + "towards")
+    ksig, ktanh = _k(s.layers[-1].kappa), _k(th.layers[-1].kappa)
+    spec = r.spectrum
     return "\n".join(
         [
-            f"- Last hidden layer at θ₀: sigmoid outputs have mean {s.hidden_mean[-1]:.2f},"
-            f" tanh {t.hidden_mean[-1]:.2f}."
-            f" The output layer's Hessian block is exactly 2E[ââᵀ]: κ = {_k(s.layers[-1].kappa)} (sigmoid)"
-            f" vs {_k(t.layers[-1].kappa)} (tanh).",
-            f"- Over 8 initializations sigmoid's Gauss–Newton block κ exceeds tanh's in {wins} of {comparable}"
-            f" (layer, seed) pairs{verdict} (table below).",
-            f"- {shown}, full Hessian at θ₀ ({r.spectrum.n} parameters): λ_max = {r.spectrum.lambda_max:.3g},"
-            f" {r.spectrum.n_negative} negative eigenvalues; GD at γ = {r.lr:.3g}.",
-            f"- While training, {shown}'s last hidden layer moved from {float(rms[0]):.3f} to {final:.3f} off-centre:"
-            f" its mean's μμᵀ now carries {100 * r.train.mean_share_end[-1]:.0f} % of E[hhᵀ]"
-            f" (was {100 * r.train.mean_share_start[-1]:.0f} %). κ of the output block went"
-            f" {_k(k0)} → {_k(k1)}{verdict_drift}",
+            tr(key + "means", sig=s.hidden_mean[-1], tanh=th.hidden_mean[-1], ksig=ksig, ktanh=ktanh),
+            tr(key + "seeds", wins=wins, comparable=comparable, verdict=verdict),
+            tr(key + "full", act=shown, n=spec.n, lmax=spec.lambda_max, neg=spec.n_negative, lr=r.lr),
+            tr(
+                key + "drift",
+                act=shown,
+                start=float(rms[0]),
+                end=final,
+                share_end=100 * r.train.mean_share_end[-1],
+                share_start=100 * r.train.mean_share_start[-1],
+                k0=_k(k0),
+                k1=_k(k1),
+                verdict=verdict_drift,
+            ),
         ]
     )
 
 
 def _kappa_verdict(k0: float, k1: float) -> str:
+    key = "normalization.act.notice."
     if not (math.isfinite(k0) and math.isfinite(k1)):
-        return ": the block is singular, so κ cannot tell."
+        return tr(key + "singular")
     if 0.8 <= k1 / k0 <= 1.25:
-        return ": about the same — the drift alone does not decide κ here."
+        return tr(key + "same")
     if k1 > k0:
-        return ": higher, as the lecture warns."
-    return (
-        ": **lower**, not higher — training also spread the features apart, which outweighs"
-        " the drift's μμᵀ at this setting."
-    )
+        return tr(key + "higher")
+    return tr(key + "lower")
 
 
 def divergence_note(reports: dict[str, ActivationReport], lr_factor: float) -> str | None:
     bad = {a: r.train.diverged_at for a, r in reports.items() if r.train.diverged_at is not None}
     if not bad:
         return None
-    where = ", ".join(f"{a} at step {k}" for a, k in bad.items())
-    return (
-        f"GD diverged for {where}: γ = {lr_factor:g}/λ_max(H₀) became larger than 2/λ_max as the curvature grew "
-        "during training. Their curves stop there."
-    )
+    where = tr("normalization.list_sep").join(tr("normalization.act.at_step", act=a, step=k) for a, k in bad.items())
+    return tr("normalization.act.diverged", where=where, factor=lr_factor)
 
 
 def notice_init(df: pd.DataFrame, depth: int, c: float) -> str:
     last = df[df.layer == depth].set_index("series")["std"]
-    return "\n".join(
-        [
-            f"- After {depth} layers the output std is {_k(last['linear'])} for linear units (theory c^(L/2) ="
-            f" {c ** (depth / 2):.3g}), {_k(last['tanh'])} for tanh and {_k(last['relu'])} for ReLU.",
-            "- c = 1 (LeCun) keeps linear units at variance ≈ 1; ReLU zeroes half its inputs and needs c = 2 (He);"
-            " tanh's slope is < 1 away from 0, so at c = 1 its signal still shrinks slowly with depth.",
-        ]
+    std = tr(
+        "normalization.init.notice_std",
+        depth=depth,
+        linear=_k(last["linear"]),
+        theory=c ** (depth / 2),
+        tanh=_k(last["tanh"]),
+        relu=_k(last["relu"]),
     )
+    return "\n".join([std, tr("normalization.init.notice_scale")])
 
 
 def notice_blocks(b: BlockStudy, eigs: pd.DataFrame) -> str:
     top = eigs.groupby("layer", sort=False)["eigenvalue"].max()
     spread = float(top.max() / top.min()) if float(top.min()) > 0 else math.inf
+    key = "normalization.block."
+    tops = tr("normalization.list_sep").join(tr(key + "top_item", layer=k, value=v) for k, v in top.items())
     return "\n".join(
         [
-            f"- The formula blocks equal the diagonal blocks of the Gauss–Newton matrix G"
-            f" (largest difference {b.formula_error:.1e}).",
-            "- Largest block eigenvalue per layer: " + ", ".join(f"{k} {v:.3g}" for k, v in top.items()) + f": a"
-            f" spread of {_k(spread)}×. One γ must suit every block, so they should share one scale.",
-            f"- The block-diagonal approximation leaves out {100 * b.off_block_share_H:.0f} % of ‖H‖²_F"
-            f" ({100 * b.off_block_share_G:.0f} % of ‖G‖²_F): the couplings between neurons.",
+            tr(key + "notice_formula", error=b.formula_error),
+            tr(key + "notice_top", list=tops, spread=_k(spread)),
+            tr(key + "notice_off", share_h=100 * b.off_block_share_H, share_g=100 * b.off_block_share_G),
         ]
     )

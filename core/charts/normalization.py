@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from core.charts.base import OKABE_ITO, _axis, _title, finite_rows
+from core.i18n import t
 
 
 def scatter_ellipse(
@@ -15,7 +16,7 @@ def scatter_ellipse(
     segment: pd.DataFrame,
     x: str = "x₁",
     y: str = "x₂",
-    title: str = "Data",
+    title: str | None = None,
     subtitle: str | None = None,
     extent: float | None = None,
     height: int = 270,
@@ -26,6 +27,7 @@ def scatter_ellipse(
     dashed line ending in a cross at μ. Both axes share the domain [−extent, extent], so the origin
     sits in the middle and a centred cloud is visibly centred.
     """
+    title = title or t("normalization.charts.data")
     points, dropped = finite_rows(points, [x, y])
     ellipse, _ = finite_rows(ellipse, [x, y])
     segment, _ = finite_rows(segment, [x, y])
@@ -54,7 +56,7 @@ def eigenvalue_strip(
     x: str,
     y: str = "eigenvalue",
     color: str | None = None,
-    title: str = "Eigenvalues",
+    title: str | None = None,
     x_title: str | None = None,
     y_title: str | None = None,
     sort: list[str] | None = None,
@@ -66,6 +68,7 @@ def eigenvalue_strip(
     Eigenvalues ≤ 0 cannot sit on a log axis: they are drawn at the smallest positive value / 10
     and counted in the subtitle, never silently dropped.
     """
+    title = title or t("normalization.charts.eigenvalues")
     df, dropped = finite_rows(df, [y])
     subtitle = None
     if not df.empty:
@@ -73,12 +76,18 @@ def eigenvalue_strip(
         floor = float(positive.min()) / 10 if not positive.empty else 1e-16
         n_low = int((df[y] <= 0).sum())
         if n_low:
-            subtitle = f"{n_low} eigenvalue(s) ≤ 0 drawn at the floor {floor:.2g}"
+            subtitle = t("normalization.charts.floor", n=n_low, floor=floor)
         df = df.assign(**{y: df[y].clip(lower=floor)})
+    names = {x: x_title or x, y: y_title or y}  # tooltips read as the axes do
     enc = dict(
         x=alt.X(f"{x}:N", sort=sort, axis=alt.Axis(title=x_title or x, labelAngle=0, labelLimit=200)),
         y=alt.Y(f"{y}:Q", scale=alt.Scale(type="log"), axis=_axis(y_title or y)),
-        tooltip=[alt.Tooltip(c) if df[c].dtype == object else alt.Tooltip(c, format=".4g") for c in tooltip or [x, y]],
+        tooltip=[
+            alt.Tooltip(c, title=names.get(c, c))
+            if df[c].dtype == object
+            else alt.Tooltip(c, title=names.get(c, c), format=".4g")
+            for c in tooltip or [x, y]
+        ],
     )
     if color and color in df.columns:
         # Colours in alphabetical order, as in ``loss_curves``: one series keeps one colour across charts.
@@ -97,12 +106,14 @@ def mean_std_by_layer(
     mean: str = "mean",
     std: str = "std",
     series: str = "series",
-    title: str = "Mean ± standard deviation per layer",
-    y_title: str = "activation",
+    title: str | None = None,
+    y_title: str | None = None,
     legend_orient: str = "top",
     height: int = 300,
 ) -> alt.LayerChart:
     """A dot at ``mean`` and a bar from mean − std to mean + std, per layer and series (side by side)."""
+    title = title or t("normalization.charts.mean_std")
+    y_title = y_title or t("normalization.charts.activation")
     df, dropped = finite_rows(df, [mean, std])
     df = df.assign(lo=df[mean] - df[std], hi=df[mean] + df[std])
     base = alt.Chart(df).encode(
@@ -112,10 +123,10 @@ def mean_std_by_layer(
             f"{series}:N", scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(title=None, orient=legend_orient)
         ),
         tooltip=[
-            alt.Tooltip(f"{series}:N"),
-            alt.Tooltip(f"{layer}:N"),
-            alt.Tooltip(f"{mean}:Q", format=".3f"),
-            alt.Tooltip(f"{std}:Q", format=".3f"),
+            alt.Tooltip(f"{series}:N", title=t("normalization.charts.series")),
+            alt.Tooltip(f"{layer}:N", title=t("normalization.block.layer")),
+            alt.Tooltip(f"{mean}:Q", title=t("normalization.charts.mean"), format=".3f"),
+            alt.Tooltip(f"{std}:Q", title=t("normalization.charts.std"), format=".3f"),
         ],
     )
     bars = base.mark_rule(strokeWidth=3).encode(y=alt.Y("lo:Q", axis=_axis(y_title)), y2="hi:Q")
@@ -132,7 +143,7 @@ def layer_lines(
     lo: str | None = None,
     hi: str | None = None,
     log: bool = True,
-    title: str = "Per layer",
+    title: str | None = None,
     x_title: str | None = None,
     y_title: str | None = None,
     x_sort: list[str] | None = None,
@@ -148,6 +159,7 @@ def layer_lines(
     On a log axis, values ≤ 0 are not drawn and are counted in the subtitle; labels switch to
     1e+6 notation when the values span more than four decades.
     """
+    title = title or t("normalization.charts.per_layer")
     cols = [y] + [c for c in (lo, hi) if c]
     df, dropped = finite_rows(df, cols)
     if log and not df.empty:
@@ -170,9 +182,11 @@ def layer_lines(
     )
     # The band shares the lines' colours but not their legend (its pale swatches would stand in for the lines).
     band_color = color.legend(None) if isinstance(color, alt.Color) else color
-    tips = ([alt.Tooltip(f"{series}:N")] if series and series in df.columns else []) + [
-        alt.Tooltip(f"{x}:{'O' if x_sort else 'Q'}"),
-        alt.Tooltip(f"{y}:Q", format=".4g"),
+    tips = (
+        [alt.Tooltip(f"{series}:N", title=t("normalization.charts.series"))] if series and series in df.columns else []
+    ) + [
+        alt.Tooltip(f"{x}:{'O' if x_sort else 'Q'}", title=x_title or x),
+        alt.Tooltip(f"{y}:Q", title=y_title or y, format=".4g"),
     ]
     layers = []
     if lo and hi:
@@ -189,7 +203,7 @@ def layer_lines(
         )
     mark = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(filled=True, size=40) if points else False)
     layers.append(mark.encode(x=x_enc, y=alt.Y(f"{y}:Q", scale=y_scale, axis=y_axis), color=color, tooltip=tips))
-    subtitle = f"{dropped} value(s) not finite or ≤ 0: not drawn on the log axis" if dropped and log else None
+    subtitle = t("normalization.charts.not_drawn", n=dropped) if dropped and log else None
     return (
         alt.layer(*layers)
         .resolve_legend(color="independent")
@@ -201,7 +215,7 @@ def block_heatmap(
     M: np.ndarray,
     boundaries: list[int],
     major: list[int] | None = None,
-    title: str = "Hessian",
+    title: str | None = None,
     height: int = 420,
 ) -> alt.LayerChart:
     """A symmetric matrix on a symmetric-log diverging colour scale, with thin block edges and thick ``major`` edges.
@@ -209,6 +223,7 @@ def block_heatmap(
     The symlog scale (linear within 10⁻³·max|M| of 0) keeps small blocks visible next to a dominant one, so
     blocks on very different scales can be compared by eye; the tooltip gives the exact entry.
     """
+    title = title or t("common.charts.hessian")
     M = np.asarray(M, dtype=float)
     n = M.shape[0]
     i, j = np.indices(M.shape)
@@ -224,12 +239,12 @@ def block_heatmap(
         alt.Chart(df)
         .mark_rect()
         .encode(
-            x=alt.X("j:Q", scale=xs, axis=_axis("parameter j")),
+            x=alt.X("j:Q", scale=xs, axis=_axis(t("common.charts.param_j"))),
             x2="j2:Q",
-            y=alt.Y("i:Q", scale=ys, axis=_axis("parameter i")),
+            y=alt.Y("i:Q", scale=ys, axis=_axis(t("common.charts.param_i"))),
             y2="i2:Q",
             color=alt.Color("value:Q", scale=color, legend=alt.Legend(title=None, format=".2g")),
-            tooltip=["i:Q", "j:Q", alt.Tooltip("value:Q", format=".4g")],
+            tooltip=["i:Q", "j:Q", alt.Tooltip("value:Q", title=t("normalization.charts.value"), format=".4g")],
         )
     )
     layers: list[alt.Chart] = [heat]
