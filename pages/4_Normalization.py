@@ -66,7 +66,7 @@ with tab_data:  # the linear model E(w) = 1/N Σ(wᵀxₙ − tₙ)² + λ‖w�
             ui.chart(charts.eigenvalue_strip, eigs, "preprocessing", **kw)
         with right:
             y_title = "(E(wₜ) − E*) / (E(w₀) − E*)"
-            kw = dict(points=False, x_title=t(D + "step"), y_title=y_title, legend_orient="right")
+            kw = dict(points=False, x_title=t(D + "step"), y_title=y_title, legend_orient="right", series_order=order)
             ui.chart(charts.layer_lines, curves, "step", "relative excess", title=t(D + "gd_title"), **kw)
         table_view(table.rename(columns={"steps to tol": t(D + "steps_col", tol=study.tol)}))
         st.markdown(NOTICE + nz.notice_data(study, steps))

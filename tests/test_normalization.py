@@ -280,3 +280,24 @@ def test_claim_counts_leave_out_pairs_where_both_blocks_are_singular():
         "1 of 1 (1 with both singular left out)",
         "1 of 1 (1 with both singular left out)",
     ]
+
+
+def test_each_method_keeps_its_colour_in_every_language():
+    """Colours follow the methods' order, not the alphabetical order of their names (which differs in 中文)."""
+    import pandas as pd
+
+    from core import charts, i18n
+
+    try:
+        for lang in i18n.LANGUAGES:
+            i18n.set_language(lang)
+            order = [nz.method_name(m) for m in ("none", "center", "standardize", "whiten")]
+            eigs = pd.DataFrame({"preprocessing": order, "eigenvalue": [1.0, 2.0, 3.0, 4.0]})
+            strip = charts.eigenvalue_strip(eigs, "preprocessing", color="preprocessing", sort=order).to_dict()
+            assert strip["encoding"]["color"]["scale"]["domain"] == order
+            curves = pd.DataFrame({"series": order, "step": [0, 0, 0, 0], "relative excess": [1.0, 1.0, 1.0, 1.0]})
+            lines = charts.layer_lines(curves, "step", "relative excess", series_order=order).to_dict()
+            colours = [layer["encoding"]["color"] for layer in lines["layer"] if "color" in layer.get("encoding", {})]
+            assert all(c["scale"]["domain"] == order for c in colours if "field" in c)
+    finally:
+        i18n.set_language("en")

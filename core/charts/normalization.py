@@ -90,8 +90,10 @@ def eigenvalue_strip(
         ],
     )
     if color and color in df.columns:
-        # Colours in alphabetical order, as in ``loss_curves``: one series keeps one colour across charts.
-        enc["color"] = alt.Color(f"{color}:N", scale=alt.Scale(range=OKABE_ITO), legend=None)
+        # One series keeps one colour across charts and languages: in ``sort``'s order when the
+        # colour is the x category (the methods), else alphabetical, as in ``loss_curves``.
+        domain = sort if sort and color == x else alt.Undefined
+        enc["color"] = alt.Color(f"{color}:N", scale=alt.Scale(domain=domain, range=OKABE_ITO), legend=None)
     return (
         alt.Chart(df)
         .mark_point(filled=True, size=70, opacity=0.85)
@@ -151,6 +153,7 @@ def layer_lines(
     points: bool = True,
     legend_orient: str = "top",
     height: int = 300,
+    series_order: list[str] | None = None,
 ) -> alt.LayerChart:
     """Lines (with dots if ``points``) of ``y`` against ``x``, one per ``series``; optional band ``lo``–``hi``
     and a dashed rule at ``reference``.
@@ -176,7 +179,12 @@ def layer_lines(
     if log and not df.empty and float(df[y].max()) > 1e4 * float(df[y].min()):
         y_axis = alt.Axis(title=y_title or y, format=".0e")
     color = (
-        alt.Color(f"{series}:N", scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(title=None, orient=legend_orient))
+        alt.Color(
+            f"{series}:N",
+            # ``series_order`` fixes the colours (the same in every language); else alphabetical
+            scale=alt.Scale(domain=series_order or alt.Undefined, range=OKABE_ITO),
+            legend=alt.Legend(title=None, orient=legend_orient),
+        )
         if series and series in df.columns
         else alt.value(OKABE_ITO[0])
     )
