@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from core import data, hessian, landscape, models
+from core.i18n import t
 
 DTYPE = torch.float64
 
@@ -43,6 +44,8 @@ VARIANTS: dict[str, tuple[bool, bool]] = {
 }
 MODES = ("train", "eval")
 POINTS = {"trained": "after training", "initial": "at initialization"}
+# The catalogue key of each variant's shown name (core/locales/*/batchnorm.toml [variants]).
+VARIANT_KEYS = {"plain": "plain", "+ batch norm": "batchnorm", "+ skip": "skip", "+ both": "both"}
 # The stability sweep: γ = 2⁻⁸ … 2¹, a factor 2 apart, SWEEP_STEPS GD steps each.
 SWEEP_LRS = tuple(2.0**k for k in range(-8, 2))
 SWEEP_STEPS = 25
@@ -56,6 +59,27 @@ PROBES = 8  # Hutchinson probes per layer for the block norms of larger nets
 K_TOP = 5  # eigenvalues by Lanczos
 
 Progress = Callable[[float, str], None]
+
+
+def name(variant: str) -> str:
+    """The variant's name as the reader sees it (the key of VARIANTS stays the identifier)."""
+    return t(f"batchnorm.variants.{VARIANT_KEYS[variant]}")
+
+
+def names(variants) -> list[str]:
+    return [name(v) for v in variants]
+
+
+def point_name(point: str) -> str:
+    """ "after training" / "at initialization" in the reader's language (POINTS in English)."""
+    return t(f"batchnorm.points.{point}")
+
+
+def group_name(group: str) -> str:
+    """A layer group ("layer 3", "output": ``layer_groups``) as the reader sees it."""
+    if group == "output":
+        return t("batchnorm.groups.output")
+    return t("batchnorm.groups.layer", l=group.removeprefix("layer "))
 
 
 def _tick(progress: Progress | None, fraction: float, text: str) -> None:
@@ -171,9 +195,9 @@ def train_variants(setup: Setup, progress: Progress | None = None) -> dict[str, 
     """Train the four variants from the same seed with the same γ and number of steps."""
     runs = {}
     for i, variant in enumerate(VARIANTS):
-        _tick(progress, i / len(VARIANTS), f"Training {variant} ({setup.steps} GD steps) …")
+        _tick(progress, i / len(VARIANTS), t("batchnorm.progress.train_one", v=name(variant), steps=setup.steps))
         runs[variant] = train_variant(setup, variant)
-    _tick(progress, 1.0, "Trained all four variants")
+    _tick(progress, 1.0, t("batchnorm.progress.trained_all"))
     return runs
 
 
@@ -426,11 +450,14 @@ def exact_feasible(setup: Setup) -> bool:
 @dataclass
 class VariantHessian:
     """One variant: ``report`` at the chosen point, ``top_other`` (Lanczos) at the other point,
-    ``skipped``: why something is missing (GD diverged, Lanczos failed), else None."""
+    ``skipped``: why something is missing (GD diverged, Lanczos failed), else None;
+    ``diverged_at``: the step at which GD diverged, if that is why (``HessianStudy`` words it
+    in the reader's language: this result is cached across languages)."""
 
     report: HessianReport | None
     top_other: torch.Tensor | None
     skipped: str | None
+    diverged_at: int | None = None
 
 
 def _usable(run: Run) -> bool:
@@ -452,9 +479,10 @@ def variant_hessian(setup: Setup, run: Run, mode: str, point: str) -> VariantHes
     X, y = dataset(setup)
     net = build(setup, run.variant)
     thetas = {"initial": run.theta0, "trained": run.theta if _usable(run) else None}
-    report = top_other = skipped = None
+    report = top_other = skipped = diverged_at = None
     if thetas[point] is None or thetas[_other(point)] is None:
         skipped = f"GD diverged at step {run.diverged_at}: no trained θ"
+        diverged_at = run.diverged_at
     try:
         if thetas[point] is not None:
             report = hessian_report(net, X, y, thetas[point], mode, exact=exact_feasible(setup))
@@ -462,8 +490,8 @@ def variant_hessian(setup: Setup, run: Run, mode: str, point: str) -> VariantHes
             E, th = loss_fn(with_theta(net, thetas[_other(point)]), X, y, mode)
             top_other = hessian.top_eigenvalues(E, th, k=min(K_TOP, th.numel()), tol=1e-8)
     except Exception as err:  # ARPACK may not converge on a pathological net: say so, do not crash
-        skipped = f"{type(err).__name__}: {err}"[:200]
-    return VariantHessian(report, top_other, skipped)
+        skipped, diverged_at = f"{type(err).__name__}: {err}"[:200], None
+    return VariantHessian(report, top_other, skipped, diverged_at)
 
 
 @dataclass
@@ -489,7 +517,8 @@ class HessianStudy:
             if p.top_other is not None:
                 study.top_other[v] = p.top_other
             if p.skipped is not None:
-                study.skipped[v] = p.skipped
+                diverged = p.diverged_at is not None
+                study.skipped[v] = t("batchnorm.notes.no_trained", step=p.diverged_at) if diverged else p.skipped
         return study
 
 
@@ -555,7 +584,10 @@ def _fmt(x: float | None, spec: str = ".3g") -> str:
 def training_frames(runs: dict[str, Run]) -> pd.DataFrame:
     """Loss curves [variant, step, loss] (NaN after divergence: the chart drops them)."""
     return pd.concat(
-        [pd.DataFrame({"variant": v, "step": range(len(r.losses)), "loss": r.losses.numpy()}) for v, r in runs.items()],
+        [
+            pd.DataFrame({"variant": name(v), "step": range(len(r.losses)), "loss": r.losses.numpy()})
+            for v, r in runs.items()
+        ],
         ignore_index=True,
     )
 
@@ -564,15 +596,16 @@ def training_table(runs: dict[str, Run], stab: Stability | None, setup: Setup) -
     rows = []
     for v, r in runs.items():
         row = {
-            "variant": v,
-            "E(θ₀)": float(r.losses[0]),
-            f"E after {setup.steps} steps": r.final_loss,
-            "GD diverged at step": "—" if r.diverged_at is None else str(r.diverged_at),
+            t("batchnorm.table.variant"): name(v),
+            t("batchnorm.table.e0"): float(r.losses[0]),
+            t("batchnorm.table.e_after", steps=setup.steps): r.final_loss,
+            t("batchnorm.table.diverged_at"): "—" if r.diverged_at is None else str(r.diverged_at),
         }
         if stab is not None:
             lr = stab.stable_lr[v]
-            row["largest stable γ (sweep)"] = "none ≥ 2⁻⁸" if lr is None else f"{lr:g}"
-            row["2/λ_max(H at θ₀)"] = 2.0 / stab.lambda_max0[v] if stab.lambda_max0[v] > 0 else math.inf
+            row[t("batchnorm.table.stable_lr")] = t("batchnorm.table.none_stable") if lr is None else f"{lr:g}"
+            lam = stab.lambda_max0[v]
+            row[t("batchnorm.table.limit")] = 2.0 / lam if lam > 0 else math.inf
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -585,12 +618,12 @@ def divergence_notes(runs: dict[str, Run], stab: Stability, lr: float) -> list[s
             continue
         best = stab.stable_lr[v]
         lam = stab.lambda_max0[v]
-        limit = f"its largest stable γ in the sweep is {best:g}" if best else "no γ ≥ 2⁻⁸ was stable in the sweep"
+        limit = t("batchnorm.notes.limit_best", best=best) if best else t("batchnorm.notes.limit_none")
+        words = dict(v=name(v), step=r.diverged_at, lr=lr, limit=limit)
         notes.append(
-            f"GD on **{v}** diverged at step {r.diverged_at} because γ = {lr:g} is too large: {limit}, "
-            f"and 2/λ_max(H at θ₀) = {2 / lam:.3g}."
+            t("batchnorm.notes.diverged", pred=2 / lam, **words)
             if lam > 0
-            else f"GD on **{v}** diverged at step {r.diverged_at} (γ = {lr:g}); {limit}."
+            else t("batchnorm.notes.diverged_plain", **words)
         )
     return notes
 
@@ -598,14 +631,17 @@ def divergence_notes(runs: dict[str, Run], stab: Stability, lr: float) -> list[s
 def signal_frames(sig: Signals) -> tuple[pd.DataFrame, pd.DataFrame]:
     """([variant, layer, when, |μ| (rms), σ (rms)], [variant, layer, ‖∂E/∂W‖])."""
     rows = []
-    for when, stats in (("at init", sig.initial), ("trained", sig.trained)):
+    for when, stats in (
+        (t("batchnorm.signals.when_init"), sig.initial),
+        (t("batchnorm.signals.when_trained"), sig.trained),
+    ):
         for v, s in stats.items():
             if s is None:
                 continue
             for layer, (m, sd) in enumerate(zip(s.mean_rms.tolist(), s.std_rms.tolist(), strict=True), start=1):
-                rows.append({"variant": v, "layer": layer, "when": when, "mean": m, "std": sd})
+                rows.append({"variant": name(v), "layer": layer, "when": when, "mean": m, "std": sd})
     grads = [
-        {"variant": v, "layer": layer, "gradient norm": g}
+        {"variant": name(v), "layer": layer, "gradient norm": g}
         for v, gs in sig.grad_norms.items()
         for layer, g in enumerate(gs.tolist(), start=1)
     ]
@@ -621,11 +657,11 @@ def hessian_frames(study: HessianStudy) -> tuple[pd.DataFrame, pd.DataFrame]:
     ):
         for v, top in tops_by_variant.items():
             tops += [
-                {"variant": v, "point": POINTS[point], "k": k, "eigenvalue": lam}
+                {"variant": name(v), "point": point_name(point), "k": k, "eigenvalue": lam}
                 for k, lam in enumerate(top.tolist(), 1)
             ]
     spectra = [
-        pd.DataFrame({"variant": v, "rank": range(1, len(r.spectrum) + 1), "eigenvalue": r.spectrum.numpy()})
+        pd.DataFrame({"variant": name(v), "rank": range(1, len(r.spectrum) + 1), "eigenvalue": r.spectrum.numpy()})
         for v, r in study.reports.items()
         if r.spectrum is not None
     ]
@@ -639,23 +675,25 @@ def hessian_table(study: HessianStudy) -> pd.DataFrame:
         s = hessian.spectrum_summary(r.spectrum if r.spectrum is not None else r.top)
         other = study.top_other.get(v)
         row = {
-            "variant": v,
-            "parameters": r.n_params,
-            f"λ_max {POINTS[study.point]}": float(r.top[0]),
-            f"λ_max {POINTS[study.other]}": float(other[0]) if other is not None else math.nan,
-            "Lanczos HVPs": r.n_hvp,
+            t("batchnorm.table.variant"): name(v),
+            t("batchnorm.table.parameters"): r.n_params,
+            t("batchnorm.table.lambda_max", point=point_name(study.point)): float(r.top[0]),
+            t("batchnorm.table.lambda_max", point=point_name(study.other)): (
+                float(other[0]) if other is not None else math.nan
+            ),
+            t("batchnorm.table.hvps"): r.n_hvp,
         }
         if r.spectrum is not None:
-            row["|Lanczos − exact| (top 5)"] = float((r.top - r.spectrum[: len(r.top)]).abs().max())
-            row["negative λ"] = s.n_negative
-            row["≈ 0 λ"] = s.n_near_zero
+            row[t("batchnorm.table.lanczos_error")] = float((r.top - r.spectrum[: len(r.top)]).abs().max())
+            row[t("batchnorm.table.negative")] = s.n_negative
+            row[t("batchnorm.table.near_zero")] = s.n_near_zero
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def short_group(name: str) -> str:
-    """Axis label of a layer group: "layer 3" → "3", "output" → "out"."""
-    return "out" if name == "output" else name.removeprefix("layer ")
+    """Axis label of a layer group: "layer 3" → "3", "output" → "out" (in the reader's language)."""
+    return t("batchnorm.groups.out") if name == "output" else name.removeprefix("layer ")
 
 
 def block_frames(study: HessianStudy) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, list[str]]:
@@ -673,12 +711,15 @@ def block_frames(study: HessianStudy) -> tuple[dict[str, pd.DataFrame], pd.DataF
                 for b in range(len(order))
             ]
         )
+        exact = r.method == "exact"
         shares.append(
             {
-                "variant": v,
-                "off-block share of ‖H‖²_F": r.off_block_share,
-                "same, if all entries were equal": r.unstructured_share,
-                "block norms": "exact" if r.method == "exact" else f"estimated ({PROBES} probes per layer)",
+                t("batchnorm.table.variant"): name(v),
+                t("batchnorm.table.off_block"): r.off_block_share,
+                t("batchnorm.table.reference"): r.unstructured_share,
+                t("batchnorm.table.block_norms"): (
+                    t("batchnorm.table.exact") if exact else t("batchnorm.table.estimated", probes=PROBES)
+                ),
             }
         )
     return cells, pd.DataFrame(shares), order
@@ -690,7 +731,7 @@ def landscape_frames(slices: dict[str, Slices | None]) -> tuple[pd.DataFrame, di
     for v, s in slices.items():
         if s is None:
             continue
-        lines.append(pd.DataFrame({"variant": v, "α": s.line_alphas.numpy(), "loss": s.line.numpy()}))
+        lines.append(pd.DataFrame({"variant": name(v), "α": s.line_alphas.numpy(), "loss": s.line.numpy()}))
         B, A = torch.meshgrid(s.alphas, s.alphas, indexing="ij")
         grids[v] = pd.DataFrame({"α": A.reshape(-1).numpy(), "β": B.reshape(-1).numpy(), "loss": s.grid.reshape(-1)})
     line = pd.concat(lines, ignore_index=True) if lines else pd.DataFrame(columns=["variant", "α", "loss"])
@@ -700,24 +741,33 @@ def landscape_frames(slices: dict[str, Slices | None]) -> tuple[pd.DataFrame, di
 # --- what to notice (markdown with the live numbers) -------------------------------------
 
 
+def _listing(pairs) -> str:
+    """ "plain 0.0185, + batch norm 0.00756": (variant, text) pairs with the variants' shown names."""
+    return t("batchnorm.sep").join(f"{name(v)} {x}" for v, x in pairs)
+
+
 def notice_training(runs: dict[str, Run], stab: Stability, setup: Setup) -> str:
     finals = {v: r.final_loss for v, r in runs.items()}
     ok = {v: e for v, e in finals.items() if runs[v].diverged_at is None}
     best = min(ok, key=ok.get) if ok else None
     lrs = stab.stable_lr
     pred = {v: 2 / lam for v, lam in stab.lambda_max0.items() if lam > 0}
+    outcome = t("batchnorm.training.lowest", best=name(best)) if best else t("batchnorm.training.all_diverged")
+    finals_text = _listing((v, _fmt(e)) for v, e in finals.items())
     lines = [
-        f"- After {setup.steps} steps at γ = {setup.lr:g}: "
-        + ", ".join(f"{v} {_fmt(e)}" for v, e in finals.items())
-        + (f". Lowest: **{best}**." if best else ". Every variant diverged."),
-        "- Largest stable γ of the sweep: "
-        + ", ".join(f"{v} {_fmt(lr, 'g')}" for v, lr in lrs.items())
-        + ". The quadratic model's limit 2/λ_max(H at θ₀): "
-        + ", ".join(f"{v} {_fmt(p)}" for v, p in pred.items())
-        + " — a guide, not a law: the Hessian changes as GD moves.",
-        f"- Initial loss: plain {_fmt(float(runs['plain'].losses[0]))}, + skip "
-        f"{_fmt(float(runs['+ skip'].losses[0]))}. Without normalization each skip adds its branch's "
-        "variance to the next layer's input, so the output (and λ_max) grows with depth.",
+        "- " + t("batchnorm.training.after", steps=setup.steps, lr=setup.lr, finals=finals_text, outcome=outcome),
+        "- "
+        + t(
+            "batchnorm.training.sweep",
+            lrs=_listing((v, _fmt(lr, "g")) for v, lr in lrs.items()),
+            preds=_listing((v, _fmt(p)) for v, p in pred.items()),
+        ),
+        "- "
+        + t(
+            "batchnorm.training.initial",
+            plain=_fmt(float(runs["plain"].losses[0])),
+            skip=_fmt(float(runs["+ skip"].losses[0])),
+        ),
     ]
     over = [
         v
@@ -725,20 +775,14 @@ def notice_training(runs: dict[str, Run], stab: Stability, setup: Setup) -> str:
         if r.diverged_at is None and stab.lambda_max0[v] > 0 and setup.lr > 2 / stab.lambda_max0[v]
     ]
     if over:
-        peaks = ", ".join(f"{v} to {float(runs[v].losses.nan_to_num(0).max()):.3g}" for v in over)
-        lines.append(
-            f"- γ = {setup.lr:g} is above 2/λ_max(H at θ₀) for {', '.join(over)}, yet GD did not diverge: the loss "
-            f"first jumps ({peaks}), then falls once GD has reached flatter ground (Hessian tab: λ_max there)."
+        sep = t("batchnorm.sep")
+        peaks = sep.join(
+            t("batchnorm.training.peak", v=name(v), peak=float(runs[v].losses.nan_to_num(0).max())) for v in over
         )
+        lines.append("- " + t("batchnorm.training.over", lr=setup.lr, over=sep.join(names(over)), peaks=peaks))
     if lrs["+ batch norm"] and lrs["plain"]:
         r = lrs["+ batch norm"] / lrs["plain"]
-        if r > 1:
-            lines.append(f"- Batch norm allows a larger step here: {r:g}× the plain net's largest stable γ.")
-        else:
-            lines.append(
-                f"- The common saying “batch norm allows larger learning rates” does **not** hold at this setting: "
-                f"its largest stable γ is {r:g}× the plain net's."
-            )
+        lines.append("- " + t("batchnorm.training.bn_larger" if r > 1 else "batchnorm.training.bn_not_larger", r=r))
     return "\n".join(lines)
 
 
@@ -750,50 +794,64 @@ def notice_signals(sig: Signals, depth: int) -> str:
     ratio = g["+ skip"] / g["plain"] if g["plain"] > 0 else math.inf
     spread = {v: float(gs.max() / gs.min()) if float(gs.min()) > 0 else math.inf for v, gs in sig.grad_norms.items()}
     tr = sig.trained.get("+ batch norm")
-    trained = (
-        f" After training, BN's means equal its learned shifts β (largest |μ| {float(tr.mean_rms.max()):.3g})."
-        if tr is not None
-        else ""
-    )
-    verdict = "vanishing" if ratio >= 10 else "shrinking"
+    trained = t("batchnorm.signals.trained", mu=float(tr.mean_rms.max())) if tr is not None else ""
+    if ratio > 1:
+        key = "batchnorm.signals.keeps_vanishing" if ratio >= 10 else "batchnorm.signals.keeps_shrinking"
+        verdict = t(key, depth=depth)
+    else:
+        verdict = t("batchnorm.signals.not_larger")
+    sd = {v: float(init[v].std_rms[-1]) for v in ("plain", "+ skip")}
     return "\n".join(
         [
-            f"- With batch norm every layer's pre-activations are centred: largest |μ| at θ₀ = {bn_max:.1e} "
-            f"(β starts at 0), σ = 1 by construction.{trained}",
-            f"- Without it, layer {depth} has |μ| = {plain_last:.3g} (plain) and {skip_last:.3g} (+ skip), "
-            f"σ = {float(init['plain'].std_rms[-1]):.3g} (plain) and {float(init['+ skip'].std_rms[-1]):.3g} (+ skip).",
-            f"- First-layer gradient ‖∂E/∂W₁‖ at θ₀: plain {g['plain']:.3g}, + skip {g['+ skip']:.3g} "
-            f"({ratio:.3g}×), + batch norm {g['+ batch norm']:.3g}, + both {g['+ both']:.3g}."
-            + (
-                f" Skip connections keep it from {verdict} as it does in the plain net of depth {depth}."
-                if ratio > 1
-                else " Here skip connections do **not** give the first layer a larger gradient."
+            "- " + t("batchnorm.signals.centred", mu=bn_max, trained=trained),
+            "- "
+            + t(
+                "batchnorm.signals.without",
+                depth=depth,
+                plain_mu=plain_last,
+                skip_mu=skip_last,
+                plain_sd=sd["plain"],
+                skip_sd=sd["+ skip"],
             ),
-            "- Largest / smallest layer gradient (1 = every layer learns at the same rate): "
-            + ", ".join(f"{v} {_fmt(s)}" for v, s in spread.items())
-            + ".",
+            "- "
+            + t(
+                "batchnorm.signals.first_layer",
+                plain=g["plain"],
+                skip=g["+ skip"],
+                ratio=ratio,
+                bn=g["+ batch norm"],
+                both=g["+ both"],
+                verdict=verdict,
+            ),
+            "- " + t("batchnorm.signals.spread", spread=_listing((v, _fmt(x)) for v, x in spread.items())),
         ]
     )
 
 
 def notice_hessian(study: HessianStudy) -> str:
     lines = []
+    other_point = point_name(study.other)
     for v, r in study.reports.items():
         other = study.top_other.get(v)
-        change = f"{float(other[0]):.3g} {POINTS[study.other]}" if other is not None else f"— {POINTS[study.other]}"
+        change = (
+            t("batchnorm.hessian.change", lam=float(other[0]), point=other_point)
+            if other is not None
+            else t("batchnorm.hessian.change_none", point=other_point)
+        )
         extra = ""
         if r.spectrum is not None:
             s = hessian.spectrum_summary(r.spectrum)
-            extra = f"; {s.n_negative} negative and {s.n_near_zero} ≈ 0 of {s.n} eigenvalues"
-        lines.append(f"- **{v}**: λ_max = {float(r.top[0]):.3g} {POINTS[study.point]} ({change}){extra}.")
+            extra = t("batchnorm.hessian.extra", neg=s.n_negative, zero=s.n_near_zero, n=s.n)
+        lam = float(r.top[0])
+        line = t(
+            "batchnorm.hessian.line", v=name(v), lam=lam, point=point_name(study.point), change=change, extra=extra
+        )
+        lines.append("- " + line)
     if any(r.spectrum is not None for r in study.reports.values()):
         err = max(float((r.top - r.spectrum[: len(r.top)]).abs().max()) for r in study.reports.values())
-        lines.append(f"- Lanczos (HVPs only) agrees with the exact eigenvalues to {err:.1e}.")
+        lines.append("- " + t("batchnorm.hessian.lanczos", err=err))
     if study.mode == "train" and "+ batch norm" in study.reports:
-        lines.append(
-            "- Train mode: BN subtracts the batch mean and divides by the batch σ, so E does not depend on a BN "
-            "layer's bias bₗ (its Hessian rows are exactly 0) nor on the scale of its Wₗ: many ≈ 0 eigenvalues."
-        )
+        lines.append("- " + t("batchnorm.hessian.train_mode"))
     return "\n".join(lines)
 
 
@@ -801,31 +859,23 @@ def interaction_verdict(study: HessianStudy) -> tuple[str, bool | None]:
     """A sentence on the slide's claim for the current setting, and whether it is supported."""
     shares = {v: r.off_block_share for v, r in study.reports.items()}
     if "plain" not in shares or len(shares) < 2:
-        return "Not enough variants trained to compare (see the notes above).", None
+        return t("batchnorm.interactions.not_enough"), None
     base = shares["plain"]
     lower = [v for v in shares if v != "plain" and shares[v] < base]
     higher = [v for v in shares if v != "plain" and shares[v] >= base]
-    where = f"{POINTS[study.point]}, BN in {study.mode} mode"
-    listing = ", ".join(f"{v} {s:.3f}" for v, s in shares.items())
+    words = dict(
+        where=t("batchnorm.interactions.where", point=point_name(study.point), mode=study.mode),
+        listing=_listing((v, f"{s:.3f}") for v, s in shares.items()),
+    )
     if not higher:
         drop = min(base - shares[v] for v in lower)
-        weak = f", though only weakly (the smallest drop is {drop:.3f})" if drop < 0.05 else ""
-        return (
-            f"Measured {where}: off-block share {listing}. Every variant with batch norm or skip connections "
-            f"has a smaller share than the plain net: **the measurement supports the slide's claim here**{weak}.",
-            True,
-        )
+        weak = t("batchnorm.interactions.weak", drop=drop) if drop < 0.05 else ""
+        return t("batchnorm.interactions.supported", weak=weak, **words), True
     if not lower:
-        return (
-            f"Measured {where}: off-block share {listing}. No variant has a smaller share than the plain net: "
-            "**the measurement does not support the slide's claim at this setting**.",
-            False,
-        )
-    return (
-        f"Measured {where}: off-block share {listing}. Lower than plain: {', '.join(lower)}; not lower: "
-        f"{', '.join(higher)}. **The measurement supports the claim only partly at this setting.**",
-        None,
-    )
+        return t("batchnorm.interactions.unsupported", **words), False
+    sep = t("batchnorm.sep")
+    text = t("batchnorm.interactions.partly", lower=sep.join(names(lower)), higher=sep.join(names(higher)), **words)
+    return text, None
 
 
 def notice_interactions(study: HessianStudy) -> str:
@@ -834,28 +884,29 @@ def notice_interactions(study: HessianStudy) -> str:
         n = r.block_norms.clone()
         n.fill_diagonal_(0.0)
         a, b = divmod(int(n.argmax()), n.shape[1])
-        lines.append(
-            f"- **{v}**: {100 * r.off_block_share:.0f} % of ‖H‖²_F off the diagonal blocks "
-            f"(equal entries would give {100 * r.unstructured_share:.0f} %); strongest coupling "
-            f"{r.groups[a]} ↔ {r.groups[b]}, {float(n[a, b] / r.block_norms.max()):.2g}× the largest block."
+        line = t(
+            "batchnorm.interactions.line",
+            v=name(v),
+            off=100 * r.off_block_share,
+            ref=100 * r.unstructured_share,
+            a=group_name(r.groups[a]),
+            b=group_name(r.groups[b]),
+            ratio=float(n[a, b] / r.block_norms.max()),
         )
+        lines.append("- " + line)
     dominated = {
         v: (r.groups[int(d.argmax())], float(d.max()))
         for v, r in study.reports.items()
         if float((d := r.block_norms.diagonal().pow(2) / r.block_norms.pow(2).sum()).max()) > 0.5
     }
     if dominated:
-        lines.append(
-            "- Caution: in "
-            + ", ".join(f"{v} one block ({g}) holds {100 * x:.0f} % of ‖H‖²_F" for v, (g, x) in dominated.items())
-            + ". A small off-block share then says that the other layers barely matter to E (a vanishing or "
-            "saturated signal), not that the layers interact less."
+        items = t("batchnorm.sep").join(
+            t("batchnorm.interactions.caution_item", v=name(v), g=group_name(g), x=100 * x)
+            for v, (g, x) in dominated.items()
         )
+        lines.append("- " + t("batchnorm.interactions.caution", items=items))
     if any(r.method != "exact" for r in study.reports.values()):
-        lines.append(
-            f"- Block norms are Hutchinson estimates from {PROBES} Hessian-vector products per layer "
-            "(no exact H for this many parameters): expect a few per cent of noise in the shares."
-        )
+        lines.append("- " + t("batchnorm.interactions.estimates", probes=PROBES))
     return "\n".join(lines)
 
 
@@ -877,13 +928,8 @@ def notice_landscape(slices: dict[str, Slices | None], span: float) -> str:
         centre = float(s.grid[len(s.alphas) // 2, len(s.alphas) // 2])
         rise = float(s.grid.max()) / centre if centre > 0 else math.inf
         second = s.line[2:] - 2 * s.line[1:-1] + s.line[:-2]  # discrete curvature along d₁
-        convex = "convex" if bool((second >= -1e-12 * s.line.abs().max()).all()) else "not convex"
-        lines.append(
-            f"- **{v}**: E = {centre:.3g} at θ*, up to {rise:.3g}× that within ±{span:g} on the 2-D slice; "
-            f"the 1-D slice is {convex}."
-        )
-    lines.append(
-        "- Directions are filter-normalized, so α = 1 moves every unit's weights by their own norm: "
-        "the four variants are compared at the same relative step, whatever their weights' scale."
-    )
+        convex = bool((second >= -1e-12 * s.line.abs().max()).all())
+        words = t("batchnorm.landscape.convex" if convex else "batchnorm.landscape.not_convex")
+        lines.append("- " + t("batchnorm.landscape.line", v=name(v), e=centre, rise=rise, span=span, convex=words))
+    lines.append("- " + t("batchnorm.landscape.directions"))
     return "\n".join(lines)

@@ -57,7 +57,7 @@ ALLOWED = {
     "lanczos",
     "arpack",
     "lecun",
-    "gauss",
+    "gauss", "hutchinson",
     "newton",
     "okabe",
     "ito",

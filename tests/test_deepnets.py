@@ -250,3 +250,19 @@ def test_the_interaction_claim_fails_at_other_settings_and_the_page_says_so():
     assert supported is None and "only partly" in text and "not lower: + batch norm, + skip" in text
     notice = dn.notice_interactions(study)
     assert "Caution: in plain one block (output)" in notice
+
+
+def test_shown_names_are_the_identifiers_in_english_and_translated_in_chinese():
+    from core import i18n
+
+    assert dn.names(dn.VARIANTS) == list(dn.VARIANTS)
+    assert [dn.point_name(p) for p in dn.POINTS] == list(dn.POINTS.values())
+    assert dn.group_name("layer 3") == "layer 3" and dn.group_name("output") == "output"
+    assert dn.short_group("output") == "out"
+    i18n.set_language("zh")
+    try:
+        assert dn.names(dn.VARIANTS) == ["普通", "+ 批归一化", "+ 跳跃连接", "+ 两者"]
+        assert dn.group_name("layer 3") == "第 3 层" and dn.short_group("output") == "输出"
+        assert dn.point_name("initial") == "初始化时"
+    finally:
+        i18n.set_language("en")

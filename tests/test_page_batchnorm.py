@@ -146,3 +146,19 @@ def test_a_bad_tab_in_the_link_is_named(app_test):
     notes = _notes(at)
     assert "`view`" in notes and "`bn_mode`" in notes
     assert at.radio(key="bn_mode").value == "train"
+
+
+def test_in_chinese_the_variants_have_chinese_names_and_the_same_colours(app_test):
+    colours = {}
+    for lang in ("en", "zh"):
+        at = app_test(PAGE, query={"lang": lang})
+        no_exception(at)
+        [spec] = chart_specs(at)
+        scale = spec["encoding"]["color"]["scale"]
+        colours[lang] = dict(zip(scale["domain"], scale["range"], strict=True))
+        table = at.dataframe[0].value
+    assert list(colours["zh"]) == ["普通", "+ 批归一化", "+ 跳跃连接", "+ 两者"]
+    assert list(colours["zh"].values()) == list(colours["en"].values()), "plain is blue in both languages"
+    assert list(table["变体"]) == list(colours["zh"]), "the table names them as the legend does"
+    assert "最低：**+ 批归一化**" in _markdown(at)
+    assert at.radio(key="bn_mode").value == "train", "the URL values stay English"

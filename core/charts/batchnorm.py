@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from core.charts.base import OKABE_ITO, SEQUENTIAL, _axis, _title, finite_rows
+from core.i18n import t
 
 # Okabe–Ito without orange's near neighbour vermillion in the first four: "+ batch norm" (orange)
 # and "+ both" (vermillion) were hard to tell apart on a projector (screenshots, 1280×720).
@@ -53,12 +54,18 @@ def variant_lines(
         x=alt.X(f"{x}:Q", axis=alt.Axis(title=x_title or x, tickMinStep=1 if x == "layer" else alt.Undefined)),
         y=alt.Y(f"{y}:Q", scale=alt.Scale(type="log") if log else alt.Scale(zero=False), axis=y_axis),
         color=_variant_color(series, order, legend_columns),
-        tooltip=[alt.Tooltip(f"{series}:N"), alt.Tooltip(f"{x}:Q", format=".3g"), alt.Tooltip(f"{y}:Q", format=".4g")],
+        tooltip=[
+            alt.Tooltip(f"{series}:N", title=t("batchnorm.charts.variant") if series == "variant" else series),
+            alt.Tooltip(f"{x}:Q", format=".3g", title=x_title or x),
+            alt.Tooltip(f"{y}:Q", format=".4g", title=y_title or y),
+        ],
     )
     if dash and dash in df.columns:
-        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", legend=None)
+        # solid for the first value in the data, dashed for the second (in any language's names)
+        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", legend=None, sort=list(dict.fromkeys(df[dash])))
         enc["detail"] = f"{dash}:N"
-        enc["tooltip"] = [alt.Tooltip(f"{dash}:N")] + enc["tooltip"]
+        when = t("batchnorm.charts.when") if dash == "when" else dash
+        enc["tooltip"] = [alt.Tooltip(f"{dash}:N", title=when)] + enc["tooltip"]
     mark = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(filled=True, size=30) if points else False)
     return mark.encode(**enc).properties(title=_title(title, dropped), height=height, width="container")
 
@@ -72,13 +79,14 @@ def _symlog_ticks(lo, hi, smallest: float = 1e-3) -> list[float]:
 
 
 def top_eigenvalues_by_variant(
-    df: pd.DataFrame, order: list[str], title: str = "Top Hessian eigenvalues", height: int = 360
+    df: pd.DataFrame, order: list[str], title: str | None = None, height: int = 360
 ) -> alt.Chart:
     """``df[variant, point, k, eigenvalue]``: the k largest eigenvalues per variant, one dot each,
     side by side per ``point`` (initialization / after training), on a symmetric-log axis."""
     df, dropped = finite_rows(df, ["eigenvalue"])
     lam = df["eigenvalue"] if not df.empty else pd.Series([0.0, 1.0])
     points = list(dict.fromkeys(df["point"])) if not df.empty else []
+    title = t("batchnorm.charts.top_title") if title is None else title
     return (
         alt.Chart(df)
         .mark_point(filled=True, size=70, opacity=0.9)
@@ -88,7 +96,9 @@ def top_eigenvalues_by_variant(
             y=alt.Y(
                 "eigenvalue:Q",
                 scale=alt.Scale(type="symlog"),
-                axis=alt.Axis(title="eigenvalue λ", values=_symlog_ticks(lam.min(), lam.max()), format="~r"),
+                axis=alt.Axis(
+                    title=t("batchnorm.charts.eigenvalue"), values=_symlog_ticks(lam.min(), lam.max()), format="~r"
+                ),
             ),
             color=alt.Color(
                 "point:N",
@@ -97,35 +107,44 @@ def top_eigenvalues_by_variant(
                 legend=alt.Legend(title=None, orient="top"),
             ),
             shape=alt.Shape("point:N", sort=points, legend=None),
-            tooltip=["variant:N", "point:N", "k:Q", alt.Tooltip("eigenvalue:Q", format=".5g")],
+            tooltip=[
+                alt.Tooltip("variant:N", title=t("batchnorm.charts.variant")),
+                alt.Tooltip("point:N", title=t("batchnorm.charts.point")),
+                "k:Q",
+                alt.Tooltip("eigenvalue:Q", format=".5g", title=t("batchnorm.charts.eigenvalue")),
+            ],
         )
         .properties(title=_title(title, dropped), height=height, width="container")
     )
 
 
-def sorted_spectra(
-    df: pd.DataFrame, order: list[str], title: str = "All Hessian eigenvalues", height: int = 360
-) -> alt.Chart:
+def sorted_spectra(df: pd.DataFrame, order: list[str], title: str | None = None, height: int = 360) -> alt.Chart:
     """``df[variant, rank, eigenvalue]``: every eigenvalue, largest first, one line per variant, on a
     symmetric-log axis, linear within ±10⁻³·max|λ| (so negative and ≈ 0 eigenvalues stay visible)."""
     df, dropped = finite_rows(df, ["rank", "eigenvalue"])
     lam = df["eigenvalue"] if not df.empty else pd.Series([0.0, 1.0])
     linear = float(10.0 ** np.floor(np.log10(max(float(lam.abs().max()), 1e-300) * 1e-3)))
+    title = t("batchnorm.charts.all_title") if title is None else title
+    eigenvalue = t("batchnorm.charts.eigenvalue")
     return (
         alt.Chart(df)
         .mark_line(point=alt.OverlayMarkDef(size=12, filled=True))
         .encode(
-            x=alt.X("rank:Q", axis=_axis("rank (1 = largest)"), scale=alt.Scale(nice=False)),
+            x=alt.X("rank:Q", axis=_axis(t("batchnorm.charts.rank")), scale=alt.Scale(nice=False)),
             y=alt.Y(
                 "eigenvalue:Q",
                 scale=alt.Scale(type="symlog", constant=linear),
-                axis=alt.Axis(title="eigenvalue λ", values=_symlog_ticks(lam.min(), lam.max(), linear), format="~r"),
+                axis=alt.Axis(title=eigenvalue, values=_symlog_ticks(lam.min(), lam.max(), linear), format="~r"),
             ),
             color=_variant_color("variant", order),
-            tooltip=["variant:N", "rank:Q", alt.Tooltip("eigenvalue:Q", format=".4g")],
+            tooltip=[
+                alt.Tooltip("variant:N", title=t("batchnorm.charts.variant")),
+                alt.Tooltip("rank:Q", title=t("batchnorm.charts.rank")),
+                alt.Tooltip("eigenvalue:Q", format=".4g", title=eigenvalue),
+            ],
         )
         .properties(
-            title=_title(title, dropped, f"symmetric-log axis: linear within ±{linear:g}"),
+            title=_title(title, dropped, t("batchnorm.charts.symlog", linear=linear)),
             height=height,
             width="container",
         )
@@ -139,7 +158,7 @@ def block_norm_heatmap(
     heatmap on a log colour scale from ``floor`` to 1 (shared by every variant's chart)."""
     cells, dropped = finite_rows(cells, ["relative"])
     cells = cells.assign(shown=cells["relative"].clip(lower=floor))
-    axis = dict(sort=groups, axis=alt.Axis(title="layer", labelAngle=0, labelOverlap=True))
+    axis = dict(sort=groups, axis=alt.Axis(title=t("batchnorm.charts.layer"), labelAngle=0, labelOverlap=True))
     return (
         alt.Chart(cells)
         .mark_rect()
@@ -149,13 +168,15 @@ def block_norm_heatmap(
             color=alt.Color(
                 "shown:Q",
                 scale=alt.Scale(type="log", domain=[floor, 1.0], scheme=SEQUENTIAL, clamp=True),
-                legend=alt.Legend(title="‖H_ab‖ / max", format="~g", orient="bottom", gradientLength=110),
+                legend=alt.Legend(
+                    title=t("batchnorm.charts.block_legend"), format="~g", orient="bottom", gradientLength=110
+                ),
             ),
             tooltip=[
-                "row:N",
-                "col:N",
+                alt.Tooltip("row:N", title=t("batchnorm.charts.row")),
+                alt.Tooltip("col:N", title=t("batchnorm.charts.col")),
                 alt.Tooltip("‖H_ab‖_F:Q", format=".4g"),
-                alt.Tooltip("relative:Q", format=".3g"),
+                alt.Tooltip("relative:Q", format=".3g", title=t("batchnorm.charts.relative")),
             ],
         )
         .properties(title=_title(title, dropped), height=height, width="container")
@@ -178,19 +199,19 @@ def slice_heatmap(
         alt.Chart(grid)
         .mark_rect()
         .encode(
-            x=alt.X("α0:Q", scale=s, axis=_axis("α (along d₁)")),
+            x=alt.X("α0:Q", scale=s, axis=_axis(t("batchnorm.charts.alpha"))),
             x2="α1:Q",
-            y=alt.Y("β0:Q", scale=s, axis=_axis("β (along d₂)")),
+            y=alt.Y("β0:Q", scale=s, axis=_axis(t("batchnorm.charts.beta"))),
             y2="β1:Q",
             color=alt.Color(
                 "loss:Q",
                 scale=alt.Scale(type="log", domain=list(domain), scheme=SEQUENTIAL, clamp=True),
-                legend=alt.Legend(title="loss", format="~g", orient="bottom", gradientLength=110),
+                legend=alt.Legend(title=t("batchnorm.charts.loss"), format="~g", orient="bottom", gradientLength=110),
             ),
             tooltip=[
                 alt.Tooltip("α:Q", format=".2f"),
                 alt.Tooltip("β:Q", format=".2f"),
-                alt.Tooltip("loss:Q", format=".4g"),
+                alt.Tooltip("loss:Q", format=".4g", title=t("batchnorm.charts.loss")),
             ],
         )
     )
