@@ -37,13 +37,14 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from core import data, models, optim
+from core.i18n import t
 
 DTYPE = torch.float64
 
 # --- 1. the tanh unit and long GD runs ------------------------------------------------------
 
 TANH_VIEW = ((-6.0, -2.0), (6.0, 2.0))  # (w, v) corners of the maps
-REFERENCE_STARTS = {"(−5, −0.3): deep on the plateau": (-5.0, -0.3), "(0.5, 0.5): small weights": (0.5, 0.5)}
+REFERENCE_STARTS = {"deep": (-5.0, -0.3), "small": (0.5, 0.5)}  # catalogue keys plateaus.tanh.run.<key>
 FLOOR_SHARE = 0.05  # "well above the minimum": E − E_min ≥ 5 % of E(0, 0) − E_min
 MIN_STRETCH = 20  # a plateau is at least this many consecutive steps
 MAX_PATH_POINTS = 300  # per run, sent to the browser
@@ -271,7 +272,8 @@ class PlateauResult:
 def plateau_experiment(s: PlateauSettings) -> PlateauResult:
     """GD from your start and the reference starts on the tanh unit; the maps and plateaus."""
     unit = tanh_unit(s.lam)
-    labels = [f"your start ({s.start[0]:g}, {s.start[1]:g})", *REFERENCE_STARTS]
+    labels = [t("plateaus.tanh.run.yours", w=s.start[0], v=s.start[1])]
+    labels += [t(f"plateaus.tanh.run.{key}") for key in REFERENCE_STARTS]
     starts = np.array([s.start, *REFERENCE_STARTS.values()], dtype=np.float64)
     descent = descend(unit.loss_grad, starts, np.full(int(s.steps), float(s.lr)))
     grid, E_grid_min = tanh_maps(unit, s.g_max, s.grid_n)
@@ -340,64 +342,87 @@ def plateau_frames(r: PlateauResult) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
 
 
 def plateau_table(r: PlateauResult) -> pd.DataFrame:
+    def col(key: str) -> str:
+        return t(f"plateaus.tanh.table.{key}")
+
     rows = []
     for run in r.runs:
         a_b = run.longest
         level = float(np.nanmedian(r.descent.losses[a_b[0] : a_b[1], r.runs.index(run)])) if a_b else float("nan")
         rows.append(
             {
-                "run": run.label,
-                "steps on plateaus": run.steps_on_plateau,
-                "longest plateau": f"steps {a_b[0]:,}–{a_b[1] - 1:,}" if a_b else "none",
-                "E on it (median)": "–" if not a_b else f"{level:.4f}",
-                "final E": f"{run.E_final:.3e}",
-                "final (w, v)": f"({run.final[0]:.3f}, {run.final[1]:.3f})",
+                col("run"): run.label,
+                col("steps"): run.steps_on_plateau,
+                col("longest"): t("plateaus.tanh.table.range", a=a_b[0], b=a_b[1] - 1)
+                if a_b
+                else t("plateaus.tanh.table.none"),
+                col("level"): "–" if not a_b else f"{level:.4f}",
+                col("final"): f"{run.E_final:.3e}",
+                col("final_wv"): f"({run.final[0]:.3f}, {run.final[1]:.3f})",
             }
         )
     return pd.DataFrame(rows)
 
 
+class Alert(str):
+    """A "what to notice" line that the page also shows at the top of the page (GD diverged)."""
+
+    __slots__ = ()
+
+
 def plateau_notice(r: PlateauResult) -> list[str]:
     s, T = r.settings, r.settings.steps
     lines = [
-        f"Plateau = at least {MIN_STRETCH} consecutive steps with ‖∇E‖ < {s.g_max:g} while "
-        f"E ≥ {r.E_floor:.4f} (the lowest E found, {r.E_min:.2e}, plus {FLOOR_SHARE:.0%} of the way up to "
-        f"E(0, 0) = {r.unit.E_origin:.4f}). {int(r.grid['plateau'].sum())} of {len(r.grid):,} map cells qualify."
+        t(
+            "plateaus.tanh.notice.definition",
+            n=MIN_STRETCH,
+            g=s.g_max,
+            floor=r.E_floor,
+            E_min=r.E_min,
+            share=FLOOR_SHARE,
+            E0=r.unit.E_origin,
+            cells=int(r.grid["plateau"].sum()),
+            total=len(r.grid),
+        )
     ]
     for i, run in enumerate(r.runs):
         if run.diverged_at is not None:
-            lines.append(
-                f"**{run.label}**: GD diverged at step {run.diverged_at} because γ = {s.lr:g} is too large for the "
-                "curvature it met (steps overshoot and grow)."
-            )
+            lines.append(Alert(t("plateaus.tanh.notice.diverged", run=run.label, step=run.diverged_at, lr=s.lr)))
             continue
         jump = loss_jump(r.descent.losses[:, i])
         if jump:
             k, j, ratio = jump
             lam = float(np.linalg.eigvalsh(r.unit.hessian(r.descent.thetas[j, i]))[-1])
             why = (
-                f"the valley has narrowed until λ_max(∇²E) = {lam:.2f} > 2/γ = {2 / s.lr:.2f} (at step {j:,}), "
-                "so GD overshoots across it, then recovers"
+                t("plateaus.tanh.notice.overshoot", lam=lam, edge=2 / s.lr, at=j)
                 if lam > 2 / s.lr
-                else f"λ_max(∇²E) = {lam:.2f} at step {j:,}"
+                else t("plateaus.tanh.notice.curvature", lam=lam, at=j)
             )
-            lines.append(f"**{run.label}**: E jumps up {ratio:,.0f}× at step {k:,}: {why}.")
+            lines.append(t("plateaus.tanh.notice.jump", run=run.label, ratio=ratio, step=k, why=why))
         a_b = run.longest
         if a_b is None:
-            lines.append(f"**{run.label}**: no plateau; E reaches {run.E_final:.2e} after {T:,} steps.")
+            lines.append(t("plateaus.tanh.notice.no_plateau", run=run.label, E=run.E_final, T=T))
             continue
         level = float(np.nanmedian(r.descent.losses[a_b[0] : a_b[1], i]))
         g_in = float(np.nanmax(r.descent.grad_norms[a_b[0] : a_b[1], i]))
         ratio = level / run.E_final if run.E_final > 0 else math.inf
         escaped = a_b[1] <= T
         tail = (
-            f"then escapes to E = {run.E_final:.2e} ({ratio:,.0f}× lower)"
+            t("plateaus.tanh.notice.escapes", E=run.E_final, ratio=ratio)
             if escaped and ratio >= 10
-            else f"and is still on it at step {T:,} (E = {run.E_final:.4f}): more steps would be needed"
+            else t("plateaus.tanh.notice.still_on", T=T, E=run.E_final)
         )
         lines.append(
-            f"**{run.label}**: E sits near {level:.4f} from step {a_b[0]:,} to {a_b[1] - 1:,} "
-            f"({a_b[1] - a_b[0]:,} steps, ‖∇E‖ ≤ {g_in:.1e}) {tail}."
+            t(
+                "plateaus.tanh.notice.sits",
+                run=run.label,
+                level=level,
+                a=a_b[0],
+                b=a_b[1] - 1,
+                n=a_b[1] - a_b[0],
+                g=g_in,
+                tail=tail,
+            )
         )
     return lines
 
@@ -505,7 +530,7 @@ def loss_and_grad(net: MLPBatch, X: torch.Tensor, y: torch.Tensor) -> tuple[torc
 
 
 def layer_names(depth: int) -> list[str]:
-    return [f"hidden {l + 1}" for l in range(depth)] + ["output"]
+    return [t("plateaus.init.hidden", l=l + 1) for l in range(depth)] + [t("plateaus.init.output")]
 
 
 @dataclass
@@ -623,12 +648,13 @@ def init_experiment(s: NetSettings) -> InitResult:
 
 
 def sigma_label(sigma: float) -> str:
-    return "zero init (σ = 0)" if sigma == 0 else f"σ = {sigma:g}"
+    return t("plateaus.init.zero") if sigma == 0 else t("plateaus.init.sigma", sigma=sigma)
 
 
 def init_label(r: InitResult, sigma: float) -> str:
     """The legend label of one σ; yours is marked."""
-    return sigma_label(sigma) + (" (yours)" if sigma == r.settings.sigma else "")
+    label = sigma_label(sigma)
+    return t("plateaus.init.yours", label=label) if sigma == r.settings.sigma else label
 
 
 def init_order(r: InitResult) -> list[str]:
@@ -689,15 +715,29 @@ def _final(tr: BatchTraining | JobResult) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TrainJob:
-    """One batch of nets of one depth, trained side by side (plain values: safe to cache on)."""
+    """One batch of nets of one depth, trained side by side (plain values: safe to cache on).
 
-    text: str
+    ``kind`` ("restarts", "width" or "depth" sweep) names the batch; its text, in the reader's
+    language, is ``text`` (not a field: the cached training must not depend on the language)."""
+
+    kind: str
     members: tuple[tuple[int, float, int], ...]  # (width, σ, seed)
     depth: int
     data: str
     data_seed: int
     lr: float
     steps: int
+
+    @property
+    def text(self) -> str:
+        """What this batch is, for the progress bar."""
+        width = self.members[0][0]
+        if self.kind == "restarts":
+            return t("plateaus.restarts.job.restarts", k=len(self.members), width=width, depth=self.depth)
+        if self.kind == "width":
+            widths = t("plateaus.list_sep").join(map(str, dict.fromkeys(m[0] for m in self.members)))
+            return t("plateaus.restarts.job.width", depth=self.depth, widths=widths)
+        return t("plateaus.restarts.job.depth", width=width, depth=self.depth)
 
     @property
     def cost(self) -> int:
@@ -718,7 +758,7 @@ def sweep_jobs(s: SweepSettings) -> list[TrainJob]:
     common = dict(data=n.data, data_seed=n.seed, lr=n.lr, steps=n.steps)
     jobs = [
         TrainJob(
-            f"{s.restarts} restarts of the {n.width}-wide, {n.depth}-deep net",
+            "restarts",
             tuple((n.width, n.sigma, n.seed + k) for k in range(s.restarts)),
             n.depth,
             **common,
@@ -727,7 +767,7 @@ def sweep_jobs(s: SweepSettings) -> list[TrainJob]:
     for group in WIDTH_GROUPS:  # padded to the group's widest: narrow nets do not pay for width 32
         jobs.append(
             TrainJob(
-                f"width sweep at depth {s.width_sweep_depth}: widths {', '.join(map(str, group))}",
+                "width",
                 tuple((w, n.sigma, n.seed + k) for w in group for k in range(SWEEP_SEEDS)),
                 s.width_sweep_depth,
                 **common,
@@ -735,7 +775,7 @@ def sweep_jobs(s: SweepSettings) -> list[TrainJob]:
         )
     jobs += [
         TrainJob(
-            f"depth sweep at width {s.depth_sweep_width}: depth {d}",
+            "depth",
             tuple((s.depth_sweep_width, n.sigma, n.seed + k) for k in range(SWEEP_SEEDS)),
             d,
             **common,
@@ -849,6 +889,17 @@ class TwoWells:
 
 
 SCHEDULES = ("constant", "step decay", "exponential", "cyclical")
+SCHEDULE_KEYS = {"constant": "constant", "step decay": "step", "exponential": "exponential", "cyclical": "cyclical"}
+
+
+def schedule_name(name: str) -> str:
+    """The shown name of schedule ``name`` (one of ``SCHEDULES``, which stay the code's names)."""
+    return t(f"plateaus.schedules.name.{SCHEDULE_KEYS[name]}")
+
+
+def schedule_order() -> list[str]:
+    """The shown names of the schedules, in legend order."""
+    return [schedule_name(name) for name in SCHEDULES]
 
 
 @dataclass(frozen=True)
@@ -873,11 +924,12 @@ class ScheduleSettings:
         }
 
     def formulas(self) -> dict[str, str]:
+        f = "plateaus.schedules.formula."
         return {
-            "constant": f"γ = {self.lr_const:g}",
-            "step decay": f"γ = {self.lr0:g} · {self.factor:g}^⌊t/{self.every}⌋",
-            "exponential": f"γ = {self.lr0:g} · e^(−{self.alpha:g}·t)",
-            "cyclical": f"γ: {self.lr_min:g} ↗ {self.lr_max:g} ↘ every {self.period} steps",
+            "constant": t(f + "constant", lr=self.lr_const),
+            "step decay": t(f + "step", lr0=self.lr0, factor=self.factor, every=self.every),
+            "exponential": t(f + "exponential", lr0=self.lr0, alpha=self.alpha),
+            "cyclical": t(f + "cyclical", lo=self.lr_min, hi=self.lr_max, period=self.period),
         }
 
 
@@ -965,8 +1017,12 @@ def init_frames(r: InitResult) -> dict[str, pd.DataFrame]:
     hist = []
     for l, h in enumerate(r.activations):
         counts, _ = np.histogram(h.numpy(), bins=edges)
-        label = f"{names[l]}: {100 * float(mine_sat[l]):.0f} % saturated"
-        saturated = np.where((edges[:-1] >= SATURATED) | (edges[1:] <= -SATURATED), "yes (|h| > 0.99)", "no")
+        label = t("plateaus.init.hist_layer", layer=names[l], pct=100 * float(mine_sat[l]))
+        saturated = np.where(
+            (edges[:-1] >= SATURATED) | (edges[1:] <= -SATURATED),
+            t("plateaus.init.hist_yes"),
+            t("plateaus.init.hist_no"),
+        )
         hist.append(
             pd.DataFrame(
                 {"layer": label, "lo": edges[:-1], "hi": edges[1:], "share": counts / h.numel(), "saturated": saturated}
@@ -984,11 +1040,11 @@ def init_frames(r: InitResult) -> dict[str, pd.DataFrame]:
     g = tr.layer_grad_norms
     grads = pd.DataFrame(
         {
-            "layer": names,
-            "zero init, step 0": g[0, zero].numpy(),
-            f"zero init, step {T}": g[T, zero].numpy(),
-            f"{sigma_label(s.sigma)}, step 0": g[0, mine].numpy(),
-            f"{sigma_label(s.sigma)}, step {last}": g[last, mine].numpy(),
+            t("plateaus.init.layer"): names,
+            t("plateaus.init.zero_step", step=0): g[0, zero].numpy(),
+            t("plateaus.init.zero_step", step=T): g[T, zero].numpy(),
+            t("plateaus.init.sigma_step", sigma=sigma_label(s.sigma), step=0): g[0, mine].numpy(),
+            t("plateaus.init.sigma_step", sigma=sigma_label(s.sigma), step=last): g[last, mine].numpy(),
         }
     )
     return {"curves": curves, "hist": pd.concat(hist, ignore_index=True), "saturation": sat, "gradients": grads}
@@ -1007,51 +1063,56 @@ def init_notice(r: InitResult) -> list[str]:
     hidden_max = float(g0[:, :-1].abs().max())
     final = {sg: float(tr.losses[_last_finite_step(tr.losses[:, i]), i]) for i, sg in enumerate(r.sigmas)}
     moved = float(tr.losses[0, zero] - tr.losses[T, zero])
-    size = "exactly 0" if hidden_max == 0 else f"at most {hidden_max:.1e}"
-    lines = [
-        f"**Zero init**: the hidden layers' gradient is {size} "
-        f"at every one of the {T:,} steps (all hidden units equal tanh(0) = 0 and see zero outgoing weights: "
-        f"a saddle). E stays at {float(tr.losses[0, zero]):.4f} = ln 2 "
-        + (
-            "for good."
-            if abs(moved) < 1e-12
-            else f"apart from {moved:.4f} gained by the output bias alone (it learns the class frequencies)."
-        )
-    ]
+    size = (
+        t("plateaus.init.notice.exactly_zero") if hidden_max == 0 else t("plateaus.init.notice.at_most", g=hidden_max)
+    )
+    rest = t("plateaus.init.notice.for_good") if abs(moved) < 1e-12 else t("plateaus.init.notice.bias", moved=moved)
+    lines = [t("plateaus.init.notice.zero", size=size, T=T, E=float(tr.losses[0, zero]), rest=rest)]
     sat = r.saturated[mine]
+    shares = t("plateaus.list_sep").join(t("plateaus.init.notice.share", pct=100 * float(v)) for v in sat)
     lines.append(
-        f"**Your σ = {s.sigma:g}**: at init {', '.join(f'{100 * float(v):.0f} %' for v in sat)} of the units are "
-        f"saturated (|tanh| > {SATURATED}) in layers 1…{s.depth}; final E = {final[float(s.sigma)]:.4f} "
-        f"after {T:,} steps."
+        t(
+            "plateaus.init.notice.yours",
+            sigma=s.sigma,
+            shares=shares,
+            sat=SATURATED,
+            depth=s.depth,
+            E=final[float(s.sigma)],
+            T=T,
+        )
     )
     small, large = min(x for x in r.sigmas if x > 0), max(r.sigmas)
     best = min((x for x in r.sigmas if x > 0), key=lambda x: final[x] if math.isfinite(final[x]) else math.inf)
     mid = final[best]
     verdicts = []
-    for sg, word in ((small, "small"), (large, "large")):
+    for sg, word in ((small, "too_small"), (large, "too_large")):
         hurt = final[sg] > 2 * mid
-        verdicts.append(
-            f"{'Too' if word == 'small' else 'too'} {word} (σ = {sg:g}: E = {final[sg]:.3f}) "
-            + ("hurts" if hurt else "does **not** clearly hurt here (within 2× of the best)")
-        )
+        how = t("plateaus.init.notice.hurts") if hurt else t("plateaus.init.notice.no_hurt")
+        verdicts.append(t(f"plateaus.init.notice.{word}", sigma=sg, E=final[sg], how=how))
     sat_large = float(r.saturated[r.index(large)].mean())
     lines.append(
-        f"Best of the compared scales: σ = {best:g} (E = {mid:.4f}). "
-        + "; ".join(verdicts)
-        + f". Small weights keep every unit in tanh's linear part and the signal shrinks layer by layer; at "
-        f"σ = {large:g}, {100 * sat_large:.0f} % of the units are saturated, where tanh' < 0.02."
+        t(
+            "plateaus.init.notice.best",
+            best=best,
+            E=mid,
+            verdicts=t("plateaus.init.notice.verdict_sep").join(verdicts),
+            large=large,
+            pct=100 * sat_large,
+        )
     )
     diverged = [sigma_label(sg) for sg, k in zip(r.sigmas, tr.diverged_at) if k is not None]
     if diverged:
-        lines.append(f"GD diverged for {', '.join(diverged)}: γ = {s.lr:g} is too large for it.")
+        which = t("plateaus.list_sep").join(diverged)
+        lines.append(Alert(t("plateaus.init.notice.diverged", which=which, lr=s.lr)))
     return lines
 
 
 def restart_frames(r: SweepResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """strip [restart, seed, final E, kept], curves [restart, step, E, kept]."""
     f = r.restart_final
-    labels = [f"seed {k}" for k in r.restart_seeds]
-    kept = ["best (kept)" if i == r.best else "discarded" for i in range(len(f))]
+    labels = [t("plateaus.restarts.seed", k=k) for k in r.restart_seeds]
+    best, other = t("plateaus.restarts.kept"), t("plateaus.restarts.discarded")
+    kept = [best if i == r.best else other for i in range(len(f))]
     strip = pd.DataFrame({"restart": labels, "seed": r.restart_seeds, "final E": f, "kept": kept})
     T = r.restarts.losses.shape[0] - 1
     steps = _curve_steps(T, n=200)
@@ -1087,42 +1148,51 @@ def sweep_notice(r: SweepResult) -> list[str]:
     s, n = r.settings, r.settings.net
     f = r.restart_final
     ok = f[np.isfinite(f)]
+    sep = t("plateaus.list_sep")
     lines = []
     if len(ok):
         lines.append(
-            f"**Restarts**: {len(f)} seeds give final E from {ok.min():.4f} to {ok.max():.4f} "
-            f"(median {np.median(ok):.4f}); keeping the best (seed {r.restart_seeds[r.best]}) "
-            f"gains {np.median(ok) / ok.min():.1f}× over a typical single run."
+            t(
+                "plateaus.restarts.notice.restarts",
+                n=len(f),
+                lo=ok.min(),
+                hi=ok.max(),
+                median=np.median(ok),
+                best=r.restart_seeds[r.best],
+                gain=np.median(ok) / ok.min(),
+            )
         )
     w_med = np.nanmedian(r.width_final, 1)
     d_med = np.nanmedian(r.depth_final, 1)
     w_best, d_best = int(np.nanargmin(w_med)), int(np.nanargmin(d_med))
     helps = all(w_med[i + 1] <= w_med[i] * 1.1 for i in range(len(WIDTHS) - 1))
     lines.append(
-        f"**Width** (depth {s.width_sweep_depth}, median of {SWEEP_SEEDS} seeds): final E "
-        + " → ".join(f"{v:.3f}" for v in w_med)
-        + f" for widths {', '.join(map(str, WIDTHS))}. "
-        + (
-            "More neurons per layer helped at every step of the sweep."
+        t(
+            "plateaus.restarts.notice.width",
+            depth=s.width_sweep_depth,
+            seeds=SWEEP_SEEDS,
+            values=" → ".join(f"{v:.3f}" for v in w_med),
+            widths=sep.join(map(str, WIDTHS)),
+            verdict=t("plateaus.restarts.notice.width_helps")
             if helps
-            else f"Width helped overall (best at {WIDTHS[w_best]}), but not at every step."
+            else t("plateaus.restarts.notice.width_mostly", best=WIDTHS[w_best]),
         )
     )
     deeper = d_med[d_best + 1 :]
     hurts = len(deeper) and float(np.nanmax(deeper)) > 1.5 * d_med[d_best]
     lines.append(
-        f"**Depth** (width {s.depth_sweep_width}): final E "
-        + " → ".join(f"{v:.3f}" for v in d_med)
-        + f" for depths {', '.join(map(str, DEPTHS))}: best at depth {DEPTHS[d_best]}. "
-        + (
-            f"Deeper than that hurts (up to {float(np.nanmax(deeper)):.3f}): with this init and plain GD "
-            f"for {n.steps} steps the extra layers make the net harder to train."
+        t(
+            "plateaus.restarts.notice.depth",
+            width=s.depth_sweep_width,
+            values=" → ".join(f"{v:.3f}" for v in d_med),
+            depths=sep.join(map(str, DEPTHS)),
+            best=DEPTHS[d_best],
+            verdict=t("plateaus.restarts.notice.depth_hurts", worst=float(np.nanmax(deeper)), steps=n.steps)
             if hurts
-            else "Deeper nets did **not** clearly hurt at this setting: the slide's claim is not supported "
-            "here (try a narrower net for the depth sweep)."
+            else t("plateaus.restarts.notice.depth_fine"),
         )
     )
-    lines.append(f"{r.n_nets} networks trained in {r.seconds:.1f} s (then cached).")
+    lines.append(t("plateaus.restarts.notice.trained", n=r.n_nets, seconds=r.seconds))
     return lines
 
 
@@ -1130,7 +1200,7 @@ def schedule_frames(r: ScheduleResult, grid_n: int = 61) -> dict[str, pd.DataFra
     """lrs [schedule, step, γ], losses [schedule, step, E], paths [run, step, θ₁, θ₂], grid, points."""
     d = r.descent
     T = d.lrs.shape[0]
-    names = [run.name for run in r.runs]
+    names = [schedule_name(run.name) for run in r.runs]
     steps = _curve_steps(T, n=600, head=100)
     lr_steps = steps[steps < T]
     lrs = pd.concat(
@@ -1157,8 +1227,11 @@ def schedule_frames(r: ScheduleResult, grid_n: int = 61) -> dict[str, pd.DataFra
         keep = thin_path(th[:until], max_points=400)
         zoom_paths.append(pd.DataFrame({"run": n, "step": keep, "θ₁": th[keep, 0], "θ₂": th[keep, 1]}))
     points = pd.DataFrame(
-        [{"θ₁": m[0], "θ₂": m[1], "label": f"{k} min (E = {r.E_minima[k]:.3f})"} for k, m in r.minima.items()]
-        + [{"θ₁": r.start[0], "θ₂": r.start[1], "label": "start"}]
+        [
+            {"θ₁": m[0], "θ₂": m[1], "label": t(f"plateaus.schedules.{k}_point", E=r.E_minima[k])}
+            for k, m in r.minima.items()
+        ]
+        + [{"θ₁": r.start[0], "θ₂": r.start[1], "label": t("plateaus.schedules.start")}]
     )
     return {
         "lrs": lrs,
@@ -1178,15 +1251,18 @@ def _wells_grid(wells: TwoWells, range1, range2, n: int) -> pd.DataFrame:
 
 
 def schedule_table(r: ScheduleResult) -> pd.DataFrame:
+    def col(key: str) -> str:
+        return t(f"plateaus.schedules.table.{key}")
+
     return pd.DataFrame(
         [
             {
-                "schedule": run.name,
-                "γ(t)": run.formula,
-                "γ first → last": f"{r.descent.lrs[0, i]:.3g} → {r.descent.lrs[-1, i]:.3g}",
-                "left the shallow basin at step": "never" if run.left_at is None else f"{run.left_at:,}",
-                "ends in": run.ends_in + " minimum" if run.ends_in != "neither" else "neither minimum",
-                "final E": run.E_final,
+                col("schedule"): schedule_name(run.name),
+                col("formula"): run.formula,
+                col("first_last"): f"{r.descent.lrs[0, i]:.3g} → {r.descent.lrs[-1, i]:.3g}",
+                col("left"): col("never") if run.left_at is None else f"{run.left_at:,}",
+                col("ends"): col(run.ends_in),
+                col("final"): run.E_final,
             }
             for i, run in enumerate(r.runs)
         ]
@@ -1197,30 +1273,34 @@ def schedule_notice(r: ScheduleResult) -> list[str]:
     lam = r.lambda_max["shallow"]
     edge = 2 / lam
     lines = [
-        f"The shallow minimum (E = {r.E_minima['shallow']:.3f}) is sharp: its Hessian's largest eigenvalue is "
-        f"{lam:.1f}, so GD can only settle there when γ < 2/λ_max = {edge:.4f}. The deep one "
-        f"(E = {r.E_minima['deep']:.3f}) is wide: λ_max = {r.lambda_max['deep']:.2f}, stable for "
-        f"γ < {2 / r.lambda_max['deep']:.2f}."
+        t(
+            "plateaus.schedules.notice.intro",
+            E_shallow=r.E_minima["shallow"],
+            lam=lam,
+            edge=edge,
+            E_deep=r.E_minima["deep"],
+            lam_deep=r.lambda_max["deep"],
+            edge_deep=2 / r.lambda_max["deep"],
+        )
     ]
     for i, run in enumerate(r.runs):
+        name = schedule_name(run.name)
         if run.diverged_at is not None:
-            lines.append(f"**{run.name}** ({run.formula}): GD diverged at step {run.diverged_at} (γ too large).")
+            diverged = t("plateaus.schedules.notice.diverged", name=name, formula=run.formula, step=run.diverged_at)
+            lines.append(Alert(diverged))
             continue
         g_max = float(r.descent.lrs[:, i].max())
         if run.ends_in == "deep":
-            how = (
-                f"left the shallow basin at step {run.left_at:,} (γ = {r.descent.lrs[max(run.left_at - 1, 0), i]:.3g} "
-                f"> {edge:.3f}) and ends in the **deep** minimum, E = {run.E_final:.3f}"
-            )
+            lr = r.descent.lrs[max(run.left_at - 1, 0), i]
+            how = t("plateaus.schedules.notice.deep", step=run.left_at, lr=lr, edge=edge, E=run.E_final)
         elif run.ends_in == "shallow":
             why = (
-                f"its largest γ, {g_max:.3g}, is below 2/λ_max"
+                t("plateaus.schedules.notice.below", g=g_max)
                 if g_max < edge
-                else f"its largest γ, {g_max:.3g}, makes the minimum unstable but bounces GD around inside the "
-                "narrow basin without throwing it out: escaping needs γ well above 2/λ_max"
+                else t("plateaus.schedules.notice.bounces", g=g_max)
             )
-            how = f"stays in the **shallow** minimum, E = {run.E_final:.3f}: {why}"
+            how = t("plateaus.schedules.notice.shallow", E=run.E_final, why=why)
         else:
-            how = f"ends in neither minimum (E = {run.E_final:.3f}): more steps or a smaller final γ would settle it"
-        lines.append(f"**{run.name}** ({run.formula}) {how}.")
+            how = t("plateaus.schedules.notice.neither", E=run.E_final)
+        lines.append(t("plateaus.schedules.notice.run", name=name, formula=run.formula, how=how))
     return lines

@@ -7,12 +7,46 @@ import numpy as np
 import pandas as pd
 
 from core.charts.base import OKABE_ITO, SEQUENTIAL, _axis, _title, finite_rows
+from core.i18n import t
 
 # Run colours that read on white (loss curves) and on viridis (maps, with a dark halo).
 PLATEAU_RUN_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#009E73", "#D55E00", "#0072B2", "#000000", "#999999"]
 
 # Loss curves by init scale: zero init black, then blues → greens → oranges as σ grows.
 PLATEAU_SIGMA_COLORS = ["#000000", "#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00", "#CC79A7"]
+
+
+# Catalogue keys of the shown names of data columns named by English words (tooltips, axes);
+# the columns keep their names (the CSV export). Symbols (E, σ, w, θ₁) are shown as they are.
+_PL_FIELDS = {
+    "run": "plateaus.chart.field.run",
+    "label": "plateaus.chart.field.label",
+    "restart": "plateaus.chart.field.restart",
+    "kept": "plateaus.chart.field.kept",
+    "layer": "plateaus.chart.field.layer",
+    "seed": "plateaus.chart.field.seed",
+    "final E": "plateaus.chart.field.final_E",
+    "share": "plateaus.chart.field.share",
+    "saturated": "plateaus.chart.saturated",
+    "lo": "plateaus.chart.field.lo",
+    "hi": "plateaus.chart.field.hi",
+    "step": "plateaus.chart.step",
+    "width": "plateaus.restarts.width_axis",
+    "depth": "plateaus.restarts.depth_axis",
+    "schedule": "plateaus.schedules.table.schedule",
+}
+
+
+def _pl_field(name: str) -> str:
+    """The shown name of data column ``name``."""
+    return t(_PL_FIELDS[name]) if name in _PL_FIELDS else name
+
+
+def _pl_tip(shorthand: str, **kw) -> alt.Tooltip:
+    """A tooltip whose title is the column's shown name (unless ``title`` is given)."""
+    field = shorthand.rsplit(":", 1)[0]
+    kw.setdefault("title", _pl_field(field))
+    return alt.Tooltip(shorthand, **kw)
 
 
 def _pl_run_color(series: str, order: list[str], legend: bool = True, palette: list[str] | None = None) -> alt.Color:
@@ -77,14 +111,14 @@ def plateau_map(
             .transform_calculate(_x0=f"datum['{x}'] - {0.6 * dx}", _x1=f"datum['{x}'] + {0.6 * dx}")
             .transform_calculate(_y0=f"datum['{y}'] - {0.6 * dy}", _y1=f"datum['{y}'] + {0.6 * dy}")
             .encode(
-                x=alt.X("_x0:Q", scale=xs_, axis=_axis(x)),
+                x=alt.X("_x0:Q", scale=xs_, axis=_axis(_pl_field(x))),
                 x2=alt.X2("_x1:Q"),
-                y=alt.Y("_y0:Q", scale=ys_, axis=_axis(y)),
+                y=alt.Y("_y0:Q", scale=ys_, axis=_axis(_pl_field(y))),
                 y2=alt.Y2("_y1:Q"),
                 tooltip=[
-                    alt.Tooltip(f"{x}:Q", format=".3f"),
-                    alt.Tooltip(f"{y}:Q", format=".3f"),
-                    alt.Tooltip(f"{value}:Q", format=".4g"),
+                    _pl_tip(f"{x}:Q", format=".3f"),
+                    _pl_tip(f"{y}:Q", format=".3f"),
+                    _pl_tip(f"{value}:Q", format=".4g"),
                 ],
             )
         )
@@ -113,10 +147,10 @@ def plateau_map(
             order=alt.Order("step:Q"),
             detail=alt.Detail("run:N"),
             tooltip=[
-                alt.Tooltip("run:N"),
-                alt.Tooltip("step:Q"),
-                alt.Tooltip(f"{x}:Q", format=".3f"),
-                alt.Tooltip(f"{y}:Q", format=".3f"),
+                _pl_tip("run:N"),
+                _pl_tip("step:Q"),
+                _pl_tip(f"{x}:Q", format=".3f"),
+                _pl_tip(f"{y}:Q", format=".3f"),
             ],
         )
         halo = line.mark_line(color="#000000", strokeWidth=5, opacity=0.6)
@@ -141,9 +175,9 @@ def plateau_map(
                     legend=alt.Legend(title=None, orient="bottom", labelLimit=220),
                 ),
                 tooltip=[
-                    alt.Tooltip("label:N"),
-                    alt.Tooltip(f"{x}:Q", format=".3f"),
-                    alt.Tooltip(f"{y}:Q", format=".3f"),
+                    _pl_tip("label:N"),
+                    _pl_tip(f"{x}:Q", format=".3f"),
+                    _pl_tip(f"{y}:Q", format=".3f"),
                 ],
             )
         )
@@ -166,6 +200,7 @@ def run_lines(
     y_title: str | None = None,
     palette: list[str] | None = None,
     height: int = 320,
+    x_title: str | None = None,
 ) -> alt.LayerChart:
     """``df[y]`` against ``df[x]``, one line per ``series`` in the colours of ``plateau_map``
     (or of ``palette``).
@@ -196,9 +231,9 @@ def run_lines(
                 y2=alt.Y2("_bottom:Q"),
                 color=_pl_run_color(series, order, legend=False, palette=palette),
                 tooltip=[
-                    alt.Tooltip(f"{series}:N"),
-                    alt.Tooltip("start:Q", title="plateau from step"),
-                    alt.Tooltip("end:Q", title="to (excl.)"),
+                    _pl_tip(f"{series}:N"),
+                    _pl_tip("start:Q", title=t("plateaus.chart.plateau_from")),
+                    _pl_tip("end:Q", title=t("plateaus.chart.plateau_to")),
                 ],
             )
         )
@@ -206,10 +241,10 @@ def run_lines(
         alt.Chart(df)
         .mark_line()
         .encode(
-            x=alt.X(f"{x}:Q", axis=_axis(x)),
+            x=alt.X(f"{x}:Q", axis=_axis(x_title or _pl_field(x))),
             y=alt.Y(f"{y}:Q", scale=yscale, axis=_axis(y_title or y)),
             color=_pl_run_color(series, order, palette=palette),
-            tooltip=[alt.Tooltip(f"{series}:N"), alt.Tooltip(f"{x}:Q"), alt.Tooltip(f"{y}:Q", format=".4g")],
+            tooltip=[_pl_tip(f"{series}:N"), _pl_tip(f"{x}:Q"), _pl_tip(f"{y}:Q", format=".4g")],
         )
     )
     if rule is not None and np.isfinite(rule) and (rule > 0 or not log):
@@ -231,23 +266,24 @@ def activation_histograms(hist: pd.DataFrame, columns: int = 4, width: int = 165
     bins with |h| > 0.99 (saturated: tanh' < 0.02) in vermillion."""
     hist, _ = finite_rows(hist, ["lo", "hi", "share"])
     order = list(dict.fromkeys(hist["layer"]))
+    no_yes = [t("plateaus.init.hist_no"), t("plateaus.init.hist_yes")]  # the values of hist["saturated"]
     return (
         alt.Chart(hist)
         .mark_rect()
         .encode(
             x=alt.X("lo:Q", scale=alt.Scale(domain=[-1, 1]), axis=_axis("h = tanh(z)")),
             x2=alt.X2("hi:Q"),
-            y=alt.Y("share:Q", axis=alt.Axis(title="share of outputs", format="%")),
+            y=alt.Y("share:Q", axis=alt.Axis(title=t("plateaus.chart.share_outputs"), format="%")),
             color=alt.Color(
                 "saturated:N",
-                scale=alt.Scale(domain=["no", "yes (|h| > 0.99)"], range=[OKABE_ITO[0], OKABE_ITO[3]]),
-                legend=alt.Legend(title="saturated", orient="bottom"),
+                scale=alt.Scale(domain=no_yes, range=[OKABE_ITO[0], OKABE_ITO[3]]),
+                legend=alt.Legend(title=t("plateaus.chart.saturated"), orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("layer:N"),
-                alt.Tooltip("lo:Q", format=".2f"),
-                alt.Tooltip("hi:Q", format=".2f"),
-                alt.Tooltip("share:Q", format=".1%"),
+                _pl_tip("layer:N"),
+                _pl_tip("lo:Q", format=".2f"),
+                _pl_tip("hi:Q", format=".2f"),
+                _pl_tip("share:Q", format=".1%"),
             ],
         )
         .properties(width=width, height=height)
@@ -255,17 +291,20 @@ def activation_histograms(hist: pd.DataFrame, columns: int = 4, width: int = 165
     )
 
 
-def saturation_vs_scale(df: pd.DataFrame, sigma: float, title: str = "Saturated units at init vs σ", height: int = 300):
+def saturation_vs_scale(df: pd.DataFrame, sigma: float, title: str | None = None, height: int = 300):
     """``df[σ, layer, saturated]`` (share in [0, 1]) on a log σ axis, a dashed rule at your σ."""
     df, dropped = finite_rows(df, ["σ", "saturated"])
+    title = title or t("plateaus.chart.sat_title")
     order = list(dict.fromkeys(df["layer"]))
     lines = (
         alt.Chart(df)
         .mark_line(point=True)
         .encode(
-            x=alt.X("σ:Q", scale=alt.Scale(type="log"), axis=_axis("init scale σ (weights ~ N(0, σ²/fan_in))")),
+            x=alt.X("σ:Q", scale=alt.Scale(type="log"), axis=_axis(t("plateaus.chart.sigma_axis"))),
             y=alt.Y(
-                "saturated:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(title="share with |h| > 0.99", format="%")
+                "saturated:Q",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(title=t("plateaus.chart.share_saturated"), format="%"),
             ),
             color=alt.Color(
                 "layer:N",
@@ -274,9 +313,9 @@ def saturation_vs_scale(df: pd.DataFrame, sigma: float, title: str = "Saturated 
                 legend=alt.Legend(title=None, orient="bottom", columns=2),
             ),
             tooltip=[
-                alt.Tooltip("layer:N"),
-                alt.Tooltip("σ:Q", format=".3g"),
-                alt.Tooltip("saturated:Q", format=".1%"),
+                _pl_tip("layer:N"),
+                _pl_tip("σ:Q", format=".3g"),
+                _pl_tip("saturated:Q", format=".1%"),
             ],
         )
     )
@@ -286,14 +325,20 @@ def saturation_vs_scale(df: pd.DataFrame, sigma: float, title: str = "Saturated 
             alt.Chart(pd.DataFrame({"σ": [sigma]})).mark_rule(strokeDash=[6, 4], color="#333333").encode(x=alt.X("σ:Q"))
         )
     return alt.layer(*layers).properties(
-        title=_title(title, dropped, f"dashed: your σ = {sigma:g}"), height=height, width="container"
+        title=_title(title, dropped, t("plateaus.chart.your_sigma", sigma=sigma)), height=height, width="container"
     )
 
 
-def restart_strip(strip: pd.DataFrame, title: str = "Final loss of each restart", height: int = 300) -> alt.Chart:
+def _pl_kept() -> list[str]:
+    """The values of the ``kept`` column: the best restart first, then the discarded ones."""
+    return [t("plateaus.restarts.kept"), t("plateaus.restarts.discarded")]
+
+
+def restart_strip(strip: pd.DataFrame, title: str | None = None, height: int = 300) -> alt.Chart:
     """``strip[restart, final E, kept]``: one dot per restart on a log axis; the kept (best) one
     large, in vermillion."""
     strip, dropped = finite_rows(strip, ["final E"])
+    title, kept = title or t("plateaus.chart.strip_title"), _pl_kept()
     strip = strip.loc[strip["final E"] > 0]
     rng = np.random.default_rng(0)  # fixed vertical jitter so equal losses stay visible
     strip = strip.assign(jitter=rng.uniform(-1, 1, len(strip)))
@@ -301,71 +346,70 @@ def restart_strip(strip: pd.DataFrame, title: str = "Final loss of each restart"
         alt.Chart(strip)
         .mark_circle(opacity=0.9, stroke="black", strokeWidth=0.8)
         .encode(
-            x=alt.X("final E:Q", scale=alt.Scale(type="log"), axis=_axis("final E (log)")),
+            x=alt.X("final E:Q", scale=alt.Scale(type="log"), axis=_axis(t("plateaus.chart.final_log"))),
             y=alt.Y("jitter:Q", scale=alt.Scale(domain=[-1.6, 1.6]), axis=None),
             color=alt.Color(
                 "kept:N",
-                scale=alt.Scale(domain=["best (kept)", "discarded"], range=[OKABE_ITO[3], OKABE_ITO[0]]),
+                scale=alt.Scale(domain=kept, range=[OKABE_ITO[3], OKABE_ITO[0]]),
                 legend=alt.Legend(title=None, orient="top"),
             ),
-            size=alt.Size(
-                "kept:N", scale=alt.Scale(domain=["best (kept)", "discarded"], range=[420, 110]), legend=None
-            ),
-            tooltip=[alt.Tooltip("restart:N"), alt.Tooltip("final E:Q", format=".4g"), alt.Tooltip("kept:N")],
+            size=alt.Size("kept:N", scale=alt.Scale(domain=kept, range=[420, 110]), legend=None),
+            tooltip=[_pl_tip("restart:N"), _pl_tip("final E:Q", format=".4g"), _pl_tip("kept:N")],
         )
         .properties(title=_title(title, dropped), height=height, width="container")
     )
 
 
-def restart_curves(curves: pd.DataFrame, title: str = "Loss curves of the restarts", height: int = 300) -> alt.Chart:
+def restart_curves(curves: pd.DataFrame, title: str | None = None, height: int = 300) -> alt.Chart:
     """``curves[restart, step, E, kept]``: thin blue lines, the kept run thick vermillion (log y)."""
     curves, dropped = finite_rows(curves, ["step", "E"])
+    title, kept = title or t("plateaus.chart.curves_title"), _pl_kept()
     curves = curves.loc[curves["E"] > 0]
     return (
         alt.Chart(curves)
         .mark_line()
         .encode(
-            x=alt.X("step:Q", axis=_axis("step")),
-            y=alt.Y("E:Q", scale=alt.Scale(type="log"), axis=_axis("E (cross-entropy, nats)")),
+            x=alt.X("step:Q", axis=_axis(t("plateaus.chart.step"))),
+            y=alt.Y("E:Q", scale=alt.Scale(type="log"), axis=_axis(t("plateaus.chart.cross_entropy"))),
             detail=alt.Detail("restart:N"),
             color=alt.Color(
                 "kept:N",
-                scale=alt.Scale(domain=["best (kept)", "discarded"], range=[OKABE_ITO[3], OKABE_ITO[0]]),
+                scale=alt.Scale(domain=kept, range=[OKABE_ITO[3], OKABE_ITO[0]]),
                 legend=None,
             ),
-            opacity=alt.Opacity(
-                "kept:N", scale=alt.Scale(domain=["best (kept)", "discarded"], range=[1.0, 0.45]), legend=None
-            ),
-            strokeWidth=alt.StrokeWidth(
-                "kept:N", scale=alt.Scale(domain=["best (kept)", "discarded"], range=[4, 1.5]), legend=None
-            ),
-            tooltip=[alt.Tooltip("restart:N"), alt.Tooltip("step:Q"), alt.Tooltip("E:Q", format=".4g")],
+            opacity=alt.Opacity("kept:N", scale=alt.Scale(domain=kept, range=[1.0, 0.45]), legend=None),
+            strokeWidth=alt.StrokeWidth("kept:N", scale=alt.Scale(domain=kept, range=[4, 1.5]), legend=None),
+            tooltip=[_pl_tip("restart:N"), _pl_tip("step:Q"), _pl_tip("E:Q", format=".4g")],
         )
         .properties(title=_title(title, dropped), height=height, width="container")
     )
 
 
-def sweep_points(df: pd.DataFrame, x: str, title: str, height: int = 300) -> alt.LayerChart:
+def sweep_points(df: pd.DataFrame, x: str, title: str, height: int = 300, x_title: str | None = None) -> alt.LayerChart:
     """``df[x, seed, final E]``: one dot per seed, a line through the medians (log y; x ordinal)."""
     df, dropped = finite_rows(df, [x, "final E"])
     df = df.loc[df["final E"] > 0]
     med = df.groupby(x, as_index=False)["final E"].median()
-    xenc = alt.X(f"{x}:O", axis=alt.Axis(title=x, labelAngle=0))
-    yenc = alt.Y("final E:Q", scale=alt.Scale(type="log"), axis=_axis("final E (log)"))
+    xenc = alt.X(f"{x}:O", axis=alt.Axis(title=x_title or _pl_field(x), labelAngle=0))
+    yenc = alt.Y("final E:Q", scale=alt.Scale(type="log"), axis=_axis(t("plateaus.chart.final_log")))
     dots = (
         alt.Chart(df)
         .mark_circle(size=70, opacity=0.6, color=OKABE_ITO[0])
         .encode(
             x=xenc,
             y=yenc,
-            tooltip=[alt.Tooltip(f"{x}:O"), alt.Tooltip("seed:N"), alt.Tooltip("final E:Q", format=".4g")],
+            tooltip=[_pl_tip(f"{x}:O"), _pl_tip("seed:N"), _pl_tip("final E:Q", format=".4g")],
         )
     )
     line = (
         alt.Chart(med)
         .mark_line(point=alt.OverlayMarkDef(size=60, filled=True), color=OKABE_ITO[3])
-        .encode(x=xenc, y=yenc, tooltip=[alt.Tooltip(f"{x}:O"), alt.Tooltip("final E:Q", title="median", format=".4g")])
+        .encode(
+            x=xenc,
+            y=yenc,
+            tooltip=[_pl_tip(f"{x}:O"), _pl_tip("final E:Q", title=t("plateaus.chart.median"), format=".4g")],
+        )
     )
     return alt.layer(dots, line).properties(
-        title=_title(title, dropped, "dots: seeds · line: median"), height=height, width="container"
+        title=_title(title, dropped, t("plateaus.chart.dots")), height=height, width="container"
     )
