@@ -41,6 +41,9 @@ def test_a_chinese_link_follows_the_reader_and_the_switch_turns_it_back(browser,
     assert_no_exception(page)
     assert _title(page) == "条件数"
     assert "lang=zh" in page.url
+    # every chart's text alternative (its Vega-Lite description) is the chart's aria-label, in 中文
+    labels = page.locator("[data-testid='stVegaLiteChart']").evaluate_all("els => els.map(e => e.ariaLabel)")
+    assert labels and all(label.startswith("图表：") for label in labels), labels
 
     _choose_language(page, "English")
     assert _title(page) == "Conditioning"
