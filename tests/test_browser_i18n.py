@@ -42,6 +42,8 @@ def test_a_chinese_link_follows_the_reader_and_the_switch_turns_it_back(browser,
     assert _title(page) == "条件数"
     assert "lang=zh" in page.url
     # every chart's text alternative (its Vega-Lite description) is the chart's aria-label, in 中文
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=90_000)  # a cold server computes
+    _settle(page)
     labels = page.locator("[data-testid='stVegaLiteChart']").evaluate_all("els => els.map(e => e.ariaLabel)")
     assert labels and all(label.startswith("图表：") for label in labels), labels
 
