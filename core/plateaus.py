@@ -1066,7 +1066,12 @@ def init_notice(r: InitResult) -> list[str]:
     size = (
         t("plateaus.init.notice.exactly_zero") if hidden_max == 0 else t("plateaus.init.notice.at_most", g=hidden_max)
     )
-    rest = t("plateaus.init.notice.for_good") if abs(moved) < 1e-12 else t("plateaus.init.notice.bias", moved=moved)
+    if abs(moved) < 1e-12:
+        rest = t("plateaus.init.notice.for_good")
+    elif moved > 0:
+        rest = t("plateaus.init.notice.bias", moved=moved)
+    else:  # the bias alone overshoots: E went up (a γ far too large), say so rather than "gained -80"
+        rest = t("plateaus.init.notice.bias_up", rose=-moved)
     lines = [t("plateaus.init.notice.zero", size=size, T=T, E=float(tr.losses[0, zero]), rest=rest)]
     sat = r.saturated[mine]
     shares = t("plateaus.list_sep").join(t("plateaus.init.notice.share", pct=100 * float(v)) for v in sat)

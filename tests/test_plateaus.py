@@ -345,3 +345,15 @@ def test_vega_specs_equal_the_styled_chart():
         }
         [frame] = charts.chart_frames(spec).values()
         pd.testing.assert_frame_equal(frame, df)
+
+
+def test_zero_init_notice_says_when_the_output_bias_raised_the_loss():
+    """At a γ far too large even the output bias overshoots: E rises from ln 2 (it read "gained -4.93")."""
+    r = pl.init_experiment(pl.NetSettings(data="xor", lr=20.0, steps=50, depth=1, width=4))
+    zero = r.index(0.0)
+    rose = float(r.training.losses[-1, zero] - r.training.losses[0, zero])
+    assert rose > 0
+    line = pl.init_notice(r)[0]
+    assert f"raised E by {rose:.4f}" in line and "gained" not in line
+    small = pl.init_experiment(pl.NetSettings(data="xor", lr=0.3, steps=50, depth=1, width=4))
+    assert "gained by the output bias alone" in pl.init_notice(small)[0]
