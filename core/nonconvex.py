@@ -247,6 +247,15 @@ def starts(settings: Settings) -> torch.Tensor:
     return torch.cat([torch.tensor([settings.start], dtype=DTYPE), noise])
 
 
+def _two_cycle(path: torch.Tensor) -> bool:
+    """GD bounces between two points for good: θ_T = θ_{T−2} ≠ θ_{T−1} (a factor 1 − 2γα = −1)."""
+    if path.shape[0] < 3 or not bool(torch.isfinite(path[-3:]).all()):
+        return False
+    back = float((path[-1] - path[-3]).norm())
+    jump = float((path[-1] - path[-2]).norm())
+    return jump > REACH_TOL and back <= 1e-9 * max(1.0, jump)
+
+
 def summarize_runs(traj: optim.Trajectory, crit: list[CriticalPoint], E) -> list[Run]:
     """Where each run ended: a critical point (within REACH_TOL), the flat valley of minima
     (λ = 0: ∇E ≈ 0 at the lowest critical value, off the listed points), still moving, or diverged."""
@@ -268,6 +277,8 @@ def summarize_runs(traj: optim.Trajectory, crit: list[CriticalPoint], E) -> list
             steps = int(far.max()) + 1 if len(far) else 0
         elif float(grads[r]) < 1e-6 and float(losses[r]) <= lowest + 1e-9:
             reached = "valley of minima"
+        elif _two_cycle(path):
+            reached = "oscillating"
         runs.append(
             Run(
                 label="your start" if r == 0 else f"restart {r}",
@@ -554,6 +565,7 @@ FORMULAS = {  # (the error, its Hessian) per model
 MODEL_KEYS = {"two layers": "nonconvex.model.two", "one layer": "nonconvex.model.one"}
 PLACE_KEYS = {  # where a run ended, besides a critical point's label
     "still moving": "nonconvex.place.still_moving",
+    "oscillating": "nonconvex.place.oscillating",
     "diverged": "nonconvex.place.diverged",
     "valley of minima": "nonconvex.place.valley",
 }
@@ -620,6 +632,8 @@ def run_text(run: Run, steps: int, lr: float) -> str:
         return t("nonconvex.runs.diverged", k=run.diverged_at, lr=lr)
     if run.reached.startswith("saddle") and run.steps_to_reach == 0 and run.grad_norm == 0.0:
         return t("nonconvex.runs.stayed", pt=_pt(run.final), g=run.grad_norm)
+    if run.reached == "oscillating":
+        return t("nonconvex.runs.oscillating", pt=_pt(run.final), E=run.E, lr=lr)
     if run.reached == "still moving":
         return t("nonconvex.runs.moving", steps=steps, pt=_pt(run.final), E=run.E, g=run.grad_norm)
     if run.reached == "valley of minima":

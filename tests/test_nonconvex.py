@@ -277,3 +277,19 @@ def test_curvature_map_and_chord_slice_build(slide, no_row_limit):
     spec = charts.chord_slice(frame, "two layers").to_dict()
     assert "not convex" in spec["title"]["text"]
     assert "stays on or below" in charts.chord_slice(frame, "one layer").to_dict()["title"]["text"]
+
+
+def test_a_run_caught_in_a_two_cycle_is_named_so_not_still_moving():
+    """One layer, x = 0, λ = 0, γ = 1: H = diag(0, 2), so w₂'s factor 1 − γ·2 = −1 and GD bounces
+    for good between two points (the page advised "more steps or a larger γ")."""
+    s = nonconvex.Settings(model="one layer", x=0.0, lam=0.0, lr=1.0, restarts=0)
+    r = nonconvex.experiment(s)
+    mine = r.runs[0]
+    assert mine.reached == "oscillating"
+    # E = (w₂ − t)² with t = 1: w₂ ← 2 − w₂ bounces between −0.5 and 2.5; 300 steps end on −0.5
+    assert mine.final == (1.5, -0.5) and mine.E == 2.25
+    text = nonconvex.run_text(mine, s.steps, s.lr)
+    assert "bounces between two points" in text and "larger γ" not in text
+    assert nonconvex.experiment(nonconvex.Settings(model="one layer", x=0.0, lam=0.0, lr=0.5)).runs[0].reached != (
+        "oscillating"
+    )
