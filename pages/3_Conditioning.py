@@ -113,6 +113,7 @@ with tab_mlp:
             t("conditioning.mlp.activation"),
             ["tanh", "sigmoid", "relu", "softplus", "linear"],
             "tanh",
+            help=t("conditioning.mlp.activation_help"),
             names={"linear": t("conditioning.mlp.linear")},
         )
     with c[3]:

@@ -27,7 +27,7 @@ def rate_vs_lr(curves: pd.DataFrame, marks: pd.DataFrame, limit: float, height: 
     layers = [
         alt.Chart(shade).mark_rect(color=OKABE_ITO[3], opacity=0.12).encode(x=alt.X("a:Q", scale=xs), x2="b:Q"),
         alt.Chart(shade)
-        .mark_text(align="left", baseline="top", dx=4, color=OKABE_ITO[3], fontSize=13)
+        .mark_text(align="left", baseline="top", dx=4, color=OKABE_ITO[3])
         .encode(x=alt.X("a:Q", scale=xs), y=alt.Y("top:Q", scale=ys), text="label:N"),
         alt.Chart(pd.DataFrame({"one": [1.0]}))
         .mark_rule(color="#666666", strokeDash=[4, 3])

@@ -255,7 +255,7 @@ def run_lines(
         if rule_label:
             layers.append(
                 alt.Chart(r)
-                .mark_text(align="left", dx=4, dy=-8, color="#333333", fontSize=13)
+                .mark_text(align="left", dx=4, dy=-8, color="#333333")
                 .encode(x=alt.value(0), y=alt.Y(f"{y}:Q", scale=yscale), text=alt.Text("label:N"))
             )
     return alt.layer(*layers).properties(title=_title(title, dropped, subtitle), height=height, width="container")
