@@ -117,8 +117,7 @@ with left:
 with right:
     st.markdown(t("nonconvex.page.critical"))
     st.dataframe(nonconvex.critical_frame(result).style.format(precision=4), hide_index=True, width="stretch")
-    st.markdown(nonconvex.verdict_text(result))
-    ui.show_spec(curvature_spec)
+    ui.show_spec(curvature_spec)  # its verdict is the second line of "What to notice", just below
 
 st.subheader(t("nonconvex.page.notice"))
 st.markdown("\n".join(f"- {line}" for line in nonconvex.notice(result)))
