@@ -1,4 +1,4 @@
-"""Load test with protocol-level clients: N concurrent websocket sessions against one `streamlit run app.py`.
+"""Load test with protocol-level clients: concurrent websocket sessions against `streamlit run app.py` servers.
 
 benchmarks/bench_load.py drives chromium pages; on a 2-core machine the browsers eat the CPU the
 server needs, so its latencies measure the browsers as much as the server. Here every student is
@@ -10,6 +10,15 @@ every topic page (the same pages and sliders as bench_load.py, ``CONTROLS``) and
 ``--sliders`` sliders (session ``s`` takes the page's sliders ``s``, ``s+1``, ... mod k) once per
 round for ``--rounds`` rounds, one step each, as ArrowRight does. Before every interaction it
 "reads the chart" for a think time drawn uniformly from ``--think MIN MAX`` seconds.
+
+``--servers N`` (default 1) simulates the README's scale-out: N identical ``streamlit run app.py``
+instances behind a load balancer with session affinity. One Streamlit process runs every script
+under one GIL, so it tops out at about one core however many the machine has; N processes can
+use N cores. A Streamlit session lives on the server that holds its websocket (widget states,
+session_state), so a load balancer must be sticky: session ``s`` talks to server ``s mod N`` for its
+whole life. Reported per server and overall (sums): errors, health at the end, CPU, RSS (peak and
+at the end) and slider/all-interaction p50/p95; the latency tables are over all sessions. With
+N = 1 the report is the single-server one.
 
 The protocol, as the 1.67 frontend speaks it (streamlit/web/server/starlette/starlette_websocket.py,
 runtime/app_session.py):
@@ -35,15 +44,16 @@ Measured and printed as Markdown tables:
 - latency = sending the BackMsg -> receiving ``script_finished``: p50/p95/max overall and per
   page, page switches and slider moves separately (target: slider move p95 ≤ 2 s);
 - server RSS (process + children, from /proc) every ``--sample`` seconds, as a table and its
-  peak (target ≤ 1 GB); the server's CPU use from /proc/<pid>/stat (100 % = one core: a
-  server near 100 % is GIL-bound, near 100 % × cores CPU-bound), the whole machine's CPU use
-  (/proc/stat: is something else running?) and this client process's own CPU.
+  peak (target ≤ 1 GB per server; with N servers: their sum and each one); the server's CPU use
+  from /proc/<pid>/stat (100 % = one core: a server near 100 % is GIL-bound, near 100 % × cores
+  CPU-bound), the whole machine's CPU use (/proc/stat: is something else running?) and this
+  client process's own CPU.
 
 Bounded: loopback only, ``--timeout`` for the whole run (default 600 s), ``--step-timeout`` per
-interaction (default 60 s); the server is started with tests/serve.py on a free port and stopped
-by its PID in a ``finally`` (also on errors and Ctrl-C).
+interaction (default 60 s); every server is started with tests/serve.py on its own free port
+and stopped by its PID in a ``finally`` (also on errors and Ctrl-C).
 
-Run: .venv/bin/python benchmarks/bench_load_ws.py [--sessions 20] [--rounds 3] [--think 3 8]
+Run: .venv/bin/python benchmarks/bench_load_ws.py [--sessions 20] [--rounds 3] [--think 3 8] [--servers 2]
 """
 
 from __future__ import annotations
@@ -87,12 +97,41 @@ class Stats:
     done_at: list[float] = field(default_factory=list)  # monotonic time of every finished interaction
     sessions_done: int = 0
 
+    def move_times(self) -> list[float]:
+        return [x for xs in self.moves.values() for x in xs]
+
+    def switch_times(self) -> list[float]:
+        return [x for xs in self.switches.values() for x in xs]
+
+    @classmethod
+    def merged(cls, parts: list[Stats]) -> Stats:
+        """All sessions of all servers together."""
+        out = cls()
+        for p in parts:
+            for mine, theirs in ((out.switches, p.switches), (out.moves, p.moves)):
+                for key, xs in theirs.items():
+                    mine.setdefault(key, []).extend(xs)
+            out.move_page.update(p.move_page)
+            out.loads += p.loads
+            out.errors += p.errors
+            out.exceptions += p.exceptions
+            out.done_at += p.done_at
+            out.app_reruns += p.app_reruns
+            out.bytes_in += p.bytes_in
+            out.messages_in += p.messages_in
+            out.sessions_done += p.sessions_done
+        return out
+
 
 class Failed(Exception):
     """An interaction failed (already recorded in Stats.errors)."""
 
 
 # --- measuring the server ------------------------------------------------------------------------
+
+
+# (time, RSS MB per server, CPU s per server, threads per server, machine (busy, total), client CPU s)
+Sample = tuple[float, tuple[float, ...], tuple[float, ...], tuple[int, ...], tuple[float, float], float]
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -103,18 +142,25 @@ def machine_cpu() -> tuple[float, float]:
 
 
 class Sampler(threading.Thread):
-    """Every ``every`` seconds: server RSS (MB), server CPU s, server threads, machine CPU
-    jiffies (busy, total), this process's CPU s (the clients)."""
+    """Every ``every`` seconds: per server (in ``pids`` order) RSS (MB), CPU s and threads, then
+    machine CPU jiffies (busy, total) and this process's CPU s (the clients)."""
 
-    def __init__(self, pid: int, every: float):
+    def __init__(self, pids: list[int], every: float):
         super().__init__(daemon=True)
-        self.pid, self.every = pid, every
-        self.samples: list[tuple[float, float, float, int, tuple[float, float], float]] = []
+        self.pids, self.every = pids, every
+        self.samples: list[Sample] = []
         self._halt = threading.Event()
 
     def sample(self) -> None:
         self.samples.append(
-            (time.monotonic(), rss_mb(self.pid), cpu_s(self.pid), threads(self.pid), machine_cpu(), time.process_time())
+            (
+                time.monotonic(),
+                tuple(rss_mb(p) for p in self.pids),
+                tuple(cpu_s(p) for p in self.pids),
+                tuple(threads(p) for p in self.pids),
+                machine_cpu(),
+                time.process_time(),
+            )
         )
 
     def run(self) -> None:
@@ -297,10 +343,15 @@ async def student(
         stats.errors.append(f"{where}: {type(e).__name__}: {str(e)[:200]}")
 
 
-async def hall(base: str, args: argparse.Namespace, stats: Stats) -> None:
+async def hall(bases: list[str], args: argparse.Namespace, parts: list[Stats]) -> None:
+    """All students at once; student ``s`` talks to server ``s mod N`` only (sticky sessions)."""
+    n = len(bases)
     rngs = [random.Random(args.seed * 1000 + s) for s in range(args.sessions)]
     await asyncio.gather(
-        *(student(s, base, args, stats, rngs[s], args.ramp * s / args.sessions) for s in range(args.sessions))
+        *(
+            student(s, bases[s % n], args, parts[s % n], rngs[s], args.ramp * s / args.sessions)
+            for s in range(args.sessions)
+        )
     )
 
 
@@ -337,8 +388,9 @@ def page_rows(stats: Stats) -> list[dict]:
     return rows
 
 
-def curve_rows(samples, t0: float, done_at: list[float], rows: int = 30) -> list[dict]:
-    """About ``rows`` evenly spaced samples; CPU % are averages since the previous row."""
+def curve_rows(samples: list[Sample], t0: float, done_at: list[float], rows: int = 30) -> list[dict]:
+    """About ``rows`` evenly spaced samples; CPU % are averages since the previous row. RSS, CPU
+    and threads are sums over the servers; with several, their shares follow ("a / b")."""
     if not samples:
         return []
     stride = max(1, math.ceil(len(samples) / rows))
@@ -346,28 +398,84 @@ def curve_rows(samples, t0: float, done_at: list[float], rows: int = 30) -> list
     if picked[-1] != len(samples) - 1:
         picked.append(len(samples) - 1)
     ncpu = os.cpu_count() or 1
+    several = len(samples[0][1]) > 1
     out, prev = [], None
     for i in picked:
-        t, mb, cpu, nthreads, (busy, total), mine = samples[i]
-        row = {
-            "t (s)": f"{t - t0:.0f}",
-            "RSS (MB)": f"{mb:.0f}",
-            "interactions done": sum(1 for d in done_at if d <= t),
-            "server CPU %": "",
-            f"machine CPU % (of {ncpu} cores)": "",
-            "client CPU %": "",
-            "server threads": nthreads,
-            "curve": "#" * round(mb / 25),
-        }
+        t, mbs, cpus, nthreads, (busy, total), mine = samples[i]
+        row = {"t (s)": f"{t - t0:.0f}", "RSS (MB)": f"{sum(mbs):.0f}"}
+        if several:
+            row["RSS per server (MB)"] = " / ".join(f"{mb:.0f}" for mb in mbs)
+        row["interactions done"] = sum(1 for d in done_at if d <= t)
+        row["server CPU %"] = ""
+        if several:
+            row["CPU % per server"] = ""
+        row[f"machine CPU % (of {ncpu} cores)"] = ""
+        row["client CPU %"] = ""
+        row["server threads"] = sum(nthreads)
+        row["curve"] = "#" * round(sum(mbs) / 25)
         if prev is not None:
             dt = max(t - prev[0], 1e-9)
-            row["server CPU %"] = f"{100 * (cpu - prev[2]) / dt:.0f}"
+            per_server = [100 * (c - pc) / dt for c, pc in zip(cpus, prev[2], strict=True)]
+            row["server CPU %"] = f"{sum(per_server):.0f}"
+            if several:
+                row["CPU % per server"] = " / ".join(f"{x:.0f}" for x in per_server)
             dtotal = max(total - prev[4][1], 1)
             row[f"machine CPU % (of {ncpu} cores)"] = f"{100 * ncpu * (busy - prev[4][0]) / dtotal:.0f}"
             row["client CPU %"] = f"{100 * (mine - prev[5]) / dt:.0f}"
         out.append(row)
         prev = samples[i]
     return out
+
+
+def cpu_use(samples: list[Sample], t0: float, t_end: float, i: int | None = None) -> tuple[float, float, float]:
+    """CPU seconds, average % and peak % (between two samples while the sessions ran) of server
+    ``i``, or of all servers together when ``i`` is None. 100 % = one core."""
+
+    def cpu(sample: Sample) -> float:
+        return sum(sample[2]) if i is None else sample[2][i]
+
+    wall = samples[-1][0] - samples[0][0]
+    used = cpu(samples[-1]) - cpu(samples[0])
+    window = [s for s in samples if t0 <= s[0] <= t_end] or samples
+    peak = max((100 * (cpu(b) - cpu(a)) / max(b[0] - a[0], 1e-9) for a, b in itertools.pairwise(window)), default=0)
+    return used, 100 * used / max(wall, 1e-9), peak
+
+
+def cpu_text(used: float, avg: float, peak: float) -> str:
+    return f"{used:.0f} s / {avg:.0f} % / {peak:.0f} %"
+
+
+def server_rows(
+    samples: list[Sample],
+    t0: float,
+    t_end: float,
+    bases: list[str],
+    parts: list[Stats],
+    ok_end: list[bool],
+    args: argparse.Namespace,
+) -> list[dict]:
+    """One row per server: its sessions, errors, health, CPU, RSS and latencies."""
+    rows = []
+    for i, (base, st, ok) in enumerate(zip(bases, parts, ok_end, strict=True)):
+        moves, others = st.move_times(), st.switch_times() + st.loads
+        used, avg, peak = cpu_use(samples, t0, t_end, i)
+        rows.append(
+            {
+                "server": f"{i} ({base})",
+                "sessions": len(range(i, args.sessions, len(bases))),
+                "finished": st.sessions_done,
+                "interactions": len(moves) + len(others),
+                "errors": len(st.errors),
+                "exceptions": len(st.exceptions),
+                "healthy at the end": "yes" if ok else "NO",
+                "CPU: s / average / peak": cpu_text(used, avg, peak),
+                "CPU s per interaction": f"{used / max(1, len(moves) + len(others)):.2f}",
+                "RSS peak / end (MB, ≤ 1024)": f"{max(s[1][i] for s in samples):.0f} / {samples[-1][1][i]:.0f}",
+                "slider move p50 / p95 (s)": f"{pct(moves, 0.5)} / {pct(moves, 0.95)}",
+                "all interactions p50 / p95 (s)": f"{pct(moves + others, 0.5)} / {pct(moves + others, 0.95)}",
+            }
+        )
+    return rows
 
 
 def main() -> int:
@@ -384,7 +492,13 @@ def main() -> int:
         help="think time before every interaction, uniform in [MIN, MAX] seconds",
     )
     ap.add_argument("--seed", type=int, default=0, help="seed of the think times")
-    ap.add_argument("--port", type=int, default=0, help="0: a free loopback port")
+    ap.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="identical servers; session s talks to server s mod N only (a load balancer with sticky sessions)",
+    )
+    ap.add_argument("--port", type=int, default=0, help="0: free loopback ports; else servers on PORT, PORT+1, ...")
     ap.add_argument("--timeout", type=float, default=600, help="hard limit for the whole run, seconds")
     ap.add_argument("--step-timeout", type=float, default=60, help="limit for one interaction, seconds")
     ap.add_argument("--ramp", type=float, default=5, help="students arrive over this many seconds")
@@ -393,66 +507,77 @@ def main() -> int:
     args = ap.parse_args()
     if args.think[0] < 0 or args.think[1] < args.think[0]:
         ap.error("--think MIN MAX needs 0 ≤ MIN ≤ MAX")
+    if args.servers < 1:
+        ap.error("--servers needs N ≥ 1")
 
-    port = args.port or free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"optlab_bench_load_ws_{port}.log"
-    stats, sampler, proc = Stats(), None, None
+    n = args.servers
+    ports = [args.port + i for i in range(n)] if args.port else []
+    while len(ports) < n:
+        if (port := free_port()) not in ports:
+            ports.append(port)
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    logs = [Path(os.environ.get("TMPDIR", "/tmp")) / f"optlab_bench_load_ws_{port}.log" for port in ports]
+    parts, sampler, procs, boots = [Stats() for _ in ports], None, [], []
     t_start = time.monotonic()
     timed_out = False
     try:
-        proc = launch(port, stdout=log.open("w"))
-        boot = wait_healthy(proc, base)
-        sampler = Sampler(proc.pid, args.sample)
+        for port, log in zip(ports, logs, strict=True):
+            with log.open("w") as out:  # the server keeps its own copy of the file descriptor
+                procs.append(launch(port, stdout=out))
+        for proc, base in zip(procs, bases, strict=True):  # they boot in parallel
+            wait_healthy(proc, base)
+            boots.append(time.monotonic() - t_start)
+        sampler = Sampler([proc.pid for proc in procs], args.sample)
         sampler.start()
         t0 = time.monotonic()
         budget = max(10.0, args.timeout - (t0 - t_start) - args.tail - 15)
         try:
-            asyncio.run(asyncio.wait_for(hall(base, args, stats), budget))
+            asyncio.run(asyncio.wait_for(hall(bases, args, parts), budget))
         except TimeoutError:
             timed_out = True
-            stats.errors.append(f"whole run exceeded its {budget:.0f} s budget")
         t_end = time.monotonic()
         time.sleep(args.tail)  # idle: does memory settle?
-        ok_end = healthy(base)
-        alive = proc.poll() is None
+        ok_end = [healthy(base) and proc.poll() is None for base, proc in zip(bases, procs, strict=True)]
         sampler.stop()
     finally:
         if sampler is not None:
             sampler.stop()
-        if proc is not None:
+        for proc in procs:
             stop(proc)
 
+    stats = Stats.merged(parts)
+    if timed_out:
+        stats.errors.append(f"whole run exceeded its {budget:.0f} s budget")
     samples = sampler.samples
-    moves = [x for xs in stats.moves.values() for x in xs]
-    switches = [x for xs in stats.switches.values() for x in xs]
+    moves, switches = stats.move_times(), stats.switch_times()
     per_page_moves = {p: min(args.sliders, len(v)) for p, v in CONTROLS.items() if v}
     expected_moves = args.sessions * args.rounds * sum(per_page_moves.values())
     interactions = len(moves) + len(switches) + len(stats.loads)
-    wall = samples[-1][0] - samples[0][0]
-    cpu_used = samples[-1][2] - samples[0][2]
     busy = samples[-1][4][0] - samples[0][4][0]
     total = max(1, samples[-1][4][1] - samples[0][4][1])
     ncpu = os.cpu_count() or 1
     client_cpu = samples[-1][5] - samples[0][5]
-    rss_peak = max(s[1] for s in samples)
-    window = [s for s in samples if t0 <= s[0] <= t_end] or samples
-    peak_cpu = 0.0
-    for a, b in itertools.pairwise(window):
-        peak_cpu = max(peak_cpu, 100 * (b[2] - a[2]) / max(b[0] - a[0], 1e-9))
+    cpu_used, cpu_avg, cpu_peak = cpu_use(samples, t0, t_end)
+    rss_peak = max(sum(s[1]) for s in samples)
     load1, load5, _ = os.getloadavg()
+    one = n == 1
+    who = "server" if one else f"{n} servers together,"  # N = 1: the labels of the single-server report
 
+    where = f"server on {bases[0]}" if one else f"{n} servers on {', '.join(bases)} (session s on server s mod {n})"
     print(
         f"## Load test (websocket clients): {args.sessions} sessions × {args.rounds} rounds × "
-        f"{args.sliders} slider(s)/page, server on {base}\n"
+        f"{args.sliders} slider(s)/page, {where}\n"
     )
     print(
         f"Machine: {ncpu} cores, load average {load1:.2f} (1 min) / {load5:.2f} (5 min) at the end; "
-        f"server healthy after {boot:.1f} s; sessions ran {t_end - t0:.0f} s; think time uniform "
+        f"{'server' if one else 'servers'} healthy after {' / '.join(f'{b:.1f}' for b in boots)} s; "
+        f"sessions ran {t_end - t0:.0f} s; think time uniform "
         f"{args.think[0]:g}–{args.think[1]:g} s before every interaction (seed {args.seed}); students "
         f"arrive over {args.ramp:g} s; per-interaction timeout {args.step_timeout:g} s. Clients: "
-        f"{args.sessions} websocket sessions in this one Python process (no browser). Server log: {log}\n"
+        f"{args.sessions} websocket sessions in this one Python process (no browser). "
+        f"Server log{'' if one else 's'}: {', '.join(map(str, logs))}\n"
     )
+    healthy_end = "yes" if all(ok_end) else "NO" + ("" if one else f" (server {ok_end.index(False)})")
     summary = [
         ("sessions that finished their walk", stats.sessions_done, args.sessions),
         ("home loads (first run)", len(stats.loads), args.sessions),
@@ -460,15 +585,15 @@ def main() -> int:
         ("slider moves", len(moves), expected_moves),
         ("errors (timeouts, disconnects, compile errors, unapplied moves)", len(stats.errors), 0),
         ("exception elements received", len(stats.exceptions), 0),
-        ("server healthy at the end (/_stcore/health)", "yes" if ok_end and alive else "NO", "yes"),
+        (f"{'server' if one else f'all {n} servers'} healthy at the end (/_stcore/health)", healthy_end, "yes"),
         ("app-initiated reruns (st.rerun: FINISHED_EARLY_FOR_RERUN)", stats.app_reruns, "–"),
         (
-            "server CPU: seconds / average / peak (100 % = one core)",
-            f"{cpu_used:.0f} s / {100 * cpu_used / max(wall, 1e-9):.0f} % / {peak_cpu:.0f} %",
+            f"{who} CPU: seconds / average / peak (100 % = one core)",
+            cpu_text(cpu_used, cpu_avg, cpu_peak),
             "–",
         ),
         (
-            "server CPU seconds per interaction (load-independent cost)",
+            f"{who} CPU seconds per interaction (load-independent cost)",
             f"{cpu_used / max(1, interactions):.2f} ({cpu_used:.0f} s / {interactions})",
             "–",
         ),
@@ -479,10 +604,13 @@ def main() -> int:
         ),
         ("client CPU (this process, all sessions)", f"{client_cpu:.1f} s", "–"),
         ("received from the server", f"{stats.messages_in} messages, {stats.bytes_in / 2**20:.1f} MB", "–"),
-        ("server RSS peak / at the end (MB)", f"{rss_peak:.0f} / {samples[-1][1]:.0f}", "≤ 1024"),
+        (f"{who} RSS peak / at the end (MB)", f"{rss_peak:.0f} / {sum(samples[-1][1]):.0f}", "≤ 1024" if one else "–"),
     ]
     summary = [{"what": w, "done": d, "expected": e} for w, d, e in summary]
     print(table(summary) + "\n")
+    if not one:
+        print(f"Per server (session s on server s mod {n}; CPU 100 % = one core)\n")
+        print(table(server_rows(samples, t0, t_end, bases, parts, ok_end, args)) + "\n")
     print("Latency: BackMsg sent → script_finished received (target: slider move p95 ≤ 2 s)\n")
     rows = [
         latency_row("slider move", moves),
@@ -495,8 +623,9 @@ def main() -> int:
     print(table(page_rows(stats)) + "\n")
     print("Slider moves per page and control\n")
     print(table([latency_row(name, xs) for name, xs in sorted(stats.moves.items())]) + "\n")
+    rss_what = "server process + children" if one else f"sum of the {n} servers, each process + children"
     print(
-        f"Server RSS and CPU over time (RSS: server process + children, sampled every {args.sample:g} s; "
+        f"Server RSS and CPU over time (RSS: {rss_what}, sampled every {args.sample:g} s; "
         "CPU %: average since the previous row, 100 % = one core; curve: one # per 25 MB)\n"
     )
     print(table(curve_rows(samples, t0, stats.done_at)) + "\n")
@@ -506,7 +635,7 @@ def main() -> int:
             for item in items[:20]:
                 print(f"- {item}")
             print()
-    failed = stats.errors or stats.exceptions or not ok_end or not alive or timed_out
+    failed = stats.errors or stats.exceptions or not all(ok_end) or timed_out
     return 1 if failed else 0
 
 
