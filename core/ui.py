@@ -320,6 +320,18 @@ def _drop_param(key: str) -> None:
         pass
 
 
+def _rename_param(key: str, text: str) -> None:
+    """Put ``text`` into the URL for ``key`` (and the page-load copy), the browser's address bar too."""
+    try:
+        from streamlit.runtime.state import get_session_state
+
+        with get_session_state().query_params() as qp:
+            qp._initial_query_params[key] = [text]
+            qp.set_corrected_value(key, text, "string_value")
+    except Exception:  # the URL is a convenience, never a reason to fail
+        pass
+
+
 def _show(raw: str) -> str:
     raw = raw if len(raw) <= MAX_SHOWN else raw[:MAX_SHOWN] + "…"
     return raw.replace("`", "'")
@@ -442,8 +454,13 @@ def select(
     alias = {option: option for option in options} | {shown(option): option for option in options}
     _claim(key)
     if len(raw) == 1 and raw[0] in options and shown(raw[0]) != raw[0]:
-        _drop_param(key)
+        _rename_param(key, shown(raw[0]))  # what the widget binds: the name, in this language
         st.session_state[key] = raw[0]
+    elif len(raw) == 1 and raw[0] not in alias and st.session_state.get(key) in options:
+        # the name this choice had in the language the reader just switched from (the browser
+        # wrote it): not a bad link; show the current choice's name in the URL instead
+        _rename_param(key, shown(st.session_state[key]))
+        raw = []
     kw = _value_kw(key, options.index(default), name="index")
     widget = functools.partial(st.radio, horizontal=True) if horizontal else st.selectbox
     value = widget(label, options, key=key, help=help, bind="query-params", format_func=shown, **kw)
@@ -488,7 +505,7 @@ def tabs(key: str, labels: list[str], default: str | None = None, names: dict[st
         alias.update({t(names[label], lang=code): label for label in labels})
     _claim(key)
     if len(raw) == 1 and raw[0] in alias and raw[0] != shown[alias[raw[0]]]:
-        _drop_param(key)  # a link in another language: show its tab under this language's name
+        _rename_param(key, shown[alias[raw[0]]])  # a link in another language: this language's name
         st.session_state[key] = shown[alias[raw[0]]]
     elif st.session_state.get(key) in alias and st.session_state[key] not in shown.values():
         st.session_state[key] = shown[alias[st.session_state[key]]]  # the language was just switched

@@ -62,3 +62,17 @@ def test_presenter_mode_set_by_a_link_can_be_switched_off(browser, server):
     assert not switch.is_checked()
     assert "present" not in page.url
     page.close()
+
+
+def test_a_choice_survives_a_language_switch_and_a_reload(browser, server):
+    """A choice's link value is its English option; in 中文 the address bar shows its Chinese name
+    (what Streamlit binds), and after switching back the English one: a reload keeps the choice."""
+    page = open_page(browser, f"{server}/Non_convexity?lang=zh&model=one+layer", VIEWPORT)
+    assert "model=%E4%B8%80%E5%B1%82" in page.url  # 一层
+    _choose_language(page, "English")
+    assert "model=one+layer" in page.url and "lang=" not in page.url
+    page.reload(wait_until="domcontentloaded")
+    wait_for_script(page)
+    assert page.get_by_role("radio", name="one layer").is_checked()
+    assert page.locator("[data-testid='stAlert']").count() == 0  # no "link parameter not valid" note
+    page.close()

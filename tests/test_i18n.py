@@ -122,3 +122,17 @@ def test_a_preset_link_in_chinese_opens_the_same_state_in_chinese(app_test, zh_p
     wrong = {k: (values.get(k), v) for k, v in expected.items() if not ui._same({k: values.get(k)}, {k: v})}
     assert not wrong, wrong
     assert [n for n, (_, on) in _links(at).items() if on] == [shown]
+
+
+def test_a_choice_named_in_the_previous_language_is_renamed_not_rejected(app_test):
+    """The browser writes a choice's shown name into the URL (一层); after a switch to English that
+    name is no bad link: the choice stays, no note, and the URL gets the English name."""
+    at = app_test("pages/1_Non_convexity.py", query={"lang": "zh", "model": "一层"})
+    assert at.session_state["model"] == "one layer" and not at.warning
+    at.sidebar.selectbox(key="lang").set_value("en").run()
+    no_exception(at)
+    assert at.session_state["model"] == "one layer"
+    assert not [w.value for w in at.warning if "Link parameter" in w.value]
+    assert at.query_params["model"] == ["one layer"] or at.query_params["model"] == "one layer"
+    bad = app_test("pages/1_Non_convexity.py", query={"model": "garbage"})  # a real bad link still is one
+    assert any("`model`" in w.value and "garbage" in w.value for w in bad.warning)
