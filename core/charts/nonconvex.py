@@ -314,29 +314,10 @@ def chord_slice(df: pd.DataFrame, model: str, height: int = 280, name: str | Non
     )
 
 
-def _detach_data(chart, datasets: dict[str, pd.DataFrame]):
-    """Replace every DataFrame of ``chart`` (top level and layers) by a reference by name, collecting
-    the frames in ``datasets``: Altair then does not turn thousands of rows into JSON records (most
-    of a spec's cost here), and Streamlit sends the named frames as Arrow."""
-    names: dict[int, str] = {}  # layers that share one frame share one dataset
-    for sub in [chart, *getattr(chart, "layer", [])]:
-        data = getattr(sub, "data", alt.Undefined)
-        if isinstance(data, pd.DataFrame):
-            if id(data) not in names:
-                names[id(data)] = f"frame_{len(names)}"  # not "data_k": Vega-Lite names its own sources so
-                datasets[names[id(data)]] = data.reset_index(drop=True)
-            sub.data = alt.NamedData(name=names[id(data)])
-    return chart
-
-
 def nonconvex_specs(*built, presenter: bool = False, high_contrast: bool = False) -> list[dict]:
-    """``vega_specs`` of this page's charts, with their data frames under ``datasets`` by name."""
-    specs = []
-    for chart in built:
-        datasets: dict[str, pd.DataFrame] = {}
-        (spec,) = vega_specs(_detach_data(chart, datasets), presenter=presenter, high_contrast=high_contrast)
-        spec["datasets"] = datasets
+    """``vega_specs`` of this page's charts (frames by name under ``datasets``), drawn on canvas."""
+    specs = vega_specs(*built, presenter=presenter, high_contrast=high_contrast)
+    for spec in specs:
         # canvas, not SVG: the map alone has 6,561 cells (Streamlit picks canvas itself only for Altair charts)
         spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
-        specs.append(spec)
     return specs
