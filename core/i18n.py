@@ -59,10 +59,6 @@ def catalogue(code: str) -> dict[str, str]:
     return out
 
 
-def has(key: str) -> bool:
-    return key in catalogue(DEFAULT)
-
-
 def t(key: str, /, lang: str | None = None, **values: Any) -> str:
     """The text of ``key`` in the current language (or ``lang``), placeholders filled.
 

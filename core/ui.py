@@ -155,7 +155,7 @@ def page(title: str, intro: str | None = None) -> None:
     if lecture.PRESETS.get(title):
         _run().presets = st.container()
     if intro:
-        prose(t(intro) if i18n.has(intro) else intro)
+        prose(t(intro))
     # Warm-up (import torch, thread policy, first torch.func call: seconds on a fresh server)
     # after the title, sidebar and intro are drawn, so it never delays the first paint. A topic
     # page has imported torch already and computes next: warm it now. The home page needs no
@@ -512,20 +512,8 @@ def tabs(key: str, labels: list[str], default: str | None = None, names: dict[st
     kw = _value_kw(key, shown[default], name="default")
     containers = st.tabs(list(shown.values()), key=key, bind="query-params", **kw)
     value = alias.get(st.session_state.get(key), default)
-    _register(key, t("common.section"), default, value, t("common.allowed.one_of", options=", ".join(labels)), [])
-    if raw and not (len(raw) == 1 and raw[0] in alias):
-        shown_raw = ", ".join(f"`{_show(r)}`" for r in raw)
-        allowed = t("common.allowed.one_of", options=", ".join(labels))
-        note(
-            t(
-                "common.notes.bad_value",
-                key=key,
-                value=shown_raw,
-                label=t("common.section"),
-                allowed=allowed,
-                using=value,
-            )
-        )
+    allowed = t("common.allowed.one_of", options=", ".join(labels))
+    _register(key, t("common.section"), default, value, allowed, [alias.get(r, r) for r in raw])
     return containers
 
 
@@ -678,16 +666,13 @@ def look() -> tuple[bool, bool, str]:
     return presenter(), high_contrast(), i18n.language()
 
 
-_look = look
-
-
 def show_chart(chart, key: str | None = None, **kwargs):
     """Render an Altair chart with the current presenter/contrast styling, and its data as CSV.
 
     Sent as ``charts.chart_spec`` (what ``st.altair_chart`` would send, without its schema
     validation). A page that can pass the builder and its inputs instead should call ``chart``:
     a rerun with the same inputs then skips building the chart too."""
-    return show_spec(charts.chart_spec(chart, *_look()[:2]), key=key, **kwargs)
+    return show_spec(charts.chart_spec(chart, *look()[:2]), key=key, **kwargs)
 
 
 def chart(builder: Callable, *args, **kwargs):
@@ -698,7 +683,7 @@ def chart(builder: Callable, *args, **kwargs):
         raise ValueError(f"{builder!r} is not a chart builder of core.charts")
     key = hashlib.blake2b(digest_size=16)
     _digest((builder.__name__, args, kwargs), key)
-    return show_spec(_cached_spec(key.hexdigest(), _look(), builder.__name__, args, kwargs))
+    return show_spec(_cached_spec(key.hexdigest(), look(), builder.__name__, args, kwargs))
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
