@@ -8,7 +8,9 @@ control of that tab to values never seen before (cache misses). Median of repeat
 ratios, not absolute numbers, on a shared box.
 
 The page script is compiled once, as `streamlit run` does (AppTest alone recompiles it on every
-run; ``--compile-every-run`` measures that way).
+run; ``--compile-every-run`` measures that way), and every run ends with the full garbage
+collection the server's script runner does (``runner.postScriptGC``; AppTest skips it;
+``--no-post-gc`` measures that way).
 
 Budgets (DESIGN.md): cached ≤ 60 ms, computed ≤ 300 ms, "train" actions (several networks
 trained, with a progress bar) ≤ 3 s.
@@ -163,6 +165,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT, help="app checkout to measure (default: this one)")
     parser.add_argument("--only", nargs="*", default=[], help="page file names containing any of these")
     parser.add_argument("--compile-every-run", action="store_true", help="AppTest's default, see below")
+    parser.add_argument("--no-post-gc", action="store_true", help="skip the server's after-run gc (AppTest's default)")
     args = parser.parse_args()
     if not args.compile_every_run:
         # AppTest compiles the page script afresh on every run (a new ScriptCache per run: 10-25 ms
@@ -172,6 +175,24 @@ def main() -> None:
 
         shared = ScriptCache()
         local_script_runner.ScriptCache = lambda: shared
+    if not args.no_post_gc:
+        # The server's ScriptRunner ends every run with a full gc.collect(2) (runner.postScriptGC,
+        # on by default); AppTest's LocalScriptRunner skips it. Before the warm-up froze the
+        # import heap (core/ui.py freeze_heap) that collection cost ~120-190 ms per run, which
+        # this table did not show. Measure what the server does.
+        import gc
+
+        from streamlit import config
+        from streamlit.testing.v1.local_script_runner import LocalScriptRunner
+
+        finished = LocalScriptRunner._on_script_finished
+
+        def with_gc(self, *a, **kw):
+            finished(self, *a, **kw)
+            if config.get_option("runner.postScriptGC"):
+                gc.collect(2)
+
+        LocalScriptRunner._on_script_finished = with_gc
     root = args.root.resolve()
     sys.path.insert(0, str(root))  # the pages import `core` from the checkout measured
     pages = [ROOT / "benchmarks" / "empty_page.py", root / "app.py", *sorted((root / "pages").glob("*.py"))]
@@ -179,7 +200,11 @@ def main() -> None:
         pages = [pages[0]] + [p for p in pages[1:] if any(s in p.name for s in args.only)]
     rows = [row for p in pages for row in rows_for(p)]
     compiled = "every run" if args.compile_every_run else "once, as the server does"
-    print(f"## Page and tab rerun latency under AppTest (median of {REPEAT}; root {root.name}; compiled {compiled})\n")
+    gc_note = "none (AppTest's default)" if args.no_post_gc else "after every run, as the server does"
+    print(
+        f"## Page and tab rerun latency under AppTest (median of {REPEAT}; root {root.name}; "
+        f"compiled {compiled}; full gc {gc_note})\n"
+    )
     print(table(rows))
 
 

@@ -798,4 +798,39 @@ def warm_up() -> bool:
     # 19 s wall with 2. This is the app's process-wide policy, set once, here.
     torch.set_num_threads(1)
     hessian.warm_up()
+    freeze_heap()
     return True
+
+
+# What the pages import (directly or on their first computation), loaded before freeze_heap.
+PAGE_MODULES = (
+    "core.conditioning",
+    "core.deepnets",
+    "core.nonconvex",
+    "core.normalization",
+    "core.plateaus",
+    "altair",
+    "pyarrow",
+    "scipy.linalg",
+    "scipy.sparse.linalg",
+    "threadpoolctl",
+)
+
+
+def freeze_heap() -> None:
+    """Move everything alive after the imports out of the garbage collector's sight (gc.freeze).
+
+    Streamlit runs a full collection after every script run (``runner.postScriptGC``), which
+    walks every tracked object: with torch, pandas, Altair and scipy loaded that is ~270k
+    long-lived objects (modules, classes, functions) and ~120 ms of GIL time per interaction,
+    a third of the server's CPU with 20 sessions (py-spy, benchmarks/bench_load_ws.py). Frozen
+    objects are never collected, so freeze only after a collection, once the pages' modules are
+    imported; the per-run collection then walks only what runs create, and still frees it.
+    """
+    import gc
+    import importlib
+
+    for name in PAGE_MODULES:
+        importlib.import_module(name)
+    gc.collect()
+    gc.freeze()
