@@ -26,10 +26,11 @@ def assert_close(actual, expected, rtol=1e-10, atol=1e-12, what="values"):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_exact_matches_autograd_functional_hessian(case):
+@pytest.mark.parametrize("method", [hessian.exact, hessian.forward_over_reverse])
+def test_exact_matches_autograd_functional_hessian(case, method):
     net, X, y, mode = build(case)
     E, theta = models.flat_loss(net, X, y, mode)
-    assert_close(hessian.exact(E, theta), hessian.exact_reference(E, theta), what=f"H ({case})")
+    assert_close(method(E, theta), hessian.exact_reference(E, theta), what=f"H ({case}, {method.__name__})")
 
 
 def test_exact_matches_row_by_row_double_backward():

@@ -1,6 +1,7 @@
-"""Streamlit runs every session's script in its own thread: the forward-mode Hessian code must
-work when several sessions compute at once (core/hessian.py, FORWARD_AD_LOCK). Without the lock,
-4 threads × 200 calls gave 763 "forward AD level" errors (found by benchmarks/bench_load.py)."""
+"""Streamlit runs every session's script in its own thread: the Hessian code must work when
+several sessions compute at once. Forward mode (hvp, forward_over_reverse) takes
+core/hessian.py's FORWARD_AD_LOCK: without it, 4 threads × 200 calls gave 763 "forward AD level"
+errors (found by benchmarks/bench_load.py); ``exact`` is reverse over reverse and runs unlocked."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def test_exact_and_hvp_from_several_threads_at_once():
             theta = torch.randn(20, generator=g, dtype=DTYPE)
             try:
                 H = hessian.exact(_loss, theta)
+                H_fwd = hessian.forward_over_reverse(_loss, theta)
+                torch.testing.assert_close(H_fwd, H)
                 Hv = hessian.hvp(_loss, theta, torch.stack([theta, theta.flip(0)]))
                 results.append((theta, H, Hv))
             except Exception as e:  # collected: an exception in a thread would not fail the test
