@@ -32,7 +32,8 @@ from _util import ROOT, table
 REPEAT = 5
 # Controls moved for the uncached reruns, per (page, tab): a key whose values are spread over its
 # range, or explicit settings (several keys at once where a single one has too few fresh values).
-# "train": the move retrains networks (budget 3 s, shown with progress), else it computes (300 ms).
+# "train": the move retrains networks or is an explicit heavy action (budget 3 s, shown with
+# progress), else it computes (300 ms).
 MOVES: dict[tuple[str, str | None], tuple[str, list[dict] | None, bool]] = {
     ("empty_page.py", None): ("x", None, False),
     ("1_Non_convexity.py", None): ("lam", None, False),
@@ -61,6 +62,19 @@ MOVES: dict[tuple[str, str | None], tuple[str, list[dict] | None, bool]] = {
     ),
     ("5_BatchNorm_and_Skip.py", "Layer interactions"): ("lr", None, True),
     ("5_BatchNorm_and_Skip.py", "Loss landscape"): ("span", None, False),
+    # The same tabs with the page's explicit heavy action switched on (SWITCHED): four Hessians.
+    ("5_BatchNorm_and_Skip.py", "Hessian · hessians=true"): (
+        "bn_mode, at",
+        [{"bn_mode": m, "at": p} for m, p in (("eval", "trained"), ("train", "initial"), ("eval", "initial"))],
+        True,
+    ),
+    ("5_BatchNorm_and_Skip.py", "Layer interactions · hessians=true"): ("lr", None, True),
+}
+# Tabs measured a second time with a switch on: an explicit heavy action the reader asks for
+# (a button or switch on the page; budget 3 s with progress shown, like training).
+SWITCHED: dict[tuple[str, str], dict[str, str]] = {
+    ("5_BatchNorm_and_Skip.py", "Hessian"): {"hessians": "true"},
+    ("5_BatchNorm_and_Skip.py", "Layer interactions"): {"hessians": "true"},
 }
 
 
@@ -120,8 +134,10 @@ def _ok(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def bench(path: Path, tab: tuple[str, str] | None = None, salt: int = 0) -> dict:
+def bench(path: Path, tab: tuple[str, str] | None = None, salt: int = 0, switch: dict | None = None) -> dict:
     query = {tab[0]: tab[1]} if tab else {}
+    query.update(switch or {})
+    name = (tab[1] if tab else "") + "".join(f" · {k}={v}" for k, v in (switch or {}).items())
     first = []
     for _ in range(2):
         at = _app(path, query)
@@ -129,7 +145,7 @@ def bench(path: Path, tab: tuple[str, str] | None = None, salt: int = 0) -> dict
         _ok(at)
     cached = [_timed(at.run) for _ in range(REPEAT)]
     cpu = [_cpu(at.run) for _ in range(REPEAT)]
-    label, moves, train = MOVES.get((path.name, tab[1] if tab else None), (None, None, False))
+    label, moves, train = MOVES.get((path.name, name or None), (None, None, False))
     uncached = []
     if label is not None:
         moves = moves or _spread(_widget(at, label), salt)
@@ -141,7 +157,7 @@ def bench(path: Path, tab: tuple[str, str] | None = None, salt: int = 0) -> dict
     ms = lambda xs: f"{statistics.median(xs) * 1e3:.0f}" if xs else "–"  # noqa: E731
     return {
         "page": path.name,
-        "tab": tab[1] if tab else "",
+        "tab": name,
         "first render (ms)": ms(first[1:]),
         "cached rerun (ms)": ms(cached),
         "cached, CPU (ms)": ms(cpu),
@@ -157,7 +173,11 @@ def rows_for(path: Path) -> list[dict]:
     key, labels = _tabs(at)
     if key is None:
         return [bench(path)]
-    return [bench(path, (key, label), salt) for salt, label in enumerate(labels)]
+    rows = [bench(path, (key, label), salt) for salt, label in enumerate(labels)]
+    for salt, label in enumerate(labels, start=len(labels)):
+        if (path.name, label) in SWITCHED:
+            rows.append(bench(path, (key, label), salt, SWITCHED[(path.name, label)]))
+    return rows
 
 
 def main() -> None:

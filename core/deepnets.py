@@ -155,6 +155,14 @@ def calibrate_batchnorm(net: models.MLP, X: torch.Tensor) -> models.MLP:
     return clone
 
 
+def mode_for(variant: str, mode: str) -> str:
+    """The BN mode as far as ``variant`` can tell: without batch norm, "train" and "eval" give the
+    same E(θ), so its Hessian and slices are the same and one result (one cache key) serves both."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    return mode if VARIANTS[variant][0] else "train"
+
+
 def loss_fn(net: models.MLP, X: torch.Tensor, y: torch.Tensor, mode: str):
     """(E, θ): the MSE 1/N Σ(F(xₙ) − yₙ)² as a function of flat θ, BN in ``mode`` (module doc)."""
     if mode not in MODES:
@@ -442,9 +450,14 @@ def hessian_report(
     )
 
 
+def largest_n_params(setup: Setup) -> int:
+    """P of the largest variant (the ones with batch norm: 2·width more per hidden layer)."""
+    return max(models.flatten(build(setup, v)).numel() for v in VARIANTS)
+
+
 def exact_feasible(setup: Setup) -> bool:
     """True when every variant has P ≤ EXACT_MAX, so all four get the exact Hessian (same method)."""
-    return max(models.flatten(build(setup, v)).numel() for v in VARIANTS) <= EXACT_MAX
+    return largest_n_params(setup) <= EXACT_MAX
 
 
 @dataclass

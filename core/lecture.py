@@ -49,7 +49,7 @@ PRESETS: dict[str, dict[str, dict[str, object]]] = {
         "Deep plain net vs BN/skip": {},
         # γ = 0.01: below the largest stable γ of every variant at depth 20 (the default 0.05 is not)
         "Signal through 20 layers": {"view": "Activations & gradients", "depth": 20, "lr": 0.01},
-        "Layer interactions": {"view": "Layer interactions"},
+        "Layer interactions": {"view": "Layer interactions", "hessians": True},
     },
 }
 

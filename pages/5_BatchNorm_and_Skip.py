@@ -45,6 +45,7 @@ with st.sidebar:
         horizontal=True,
         names={p: t(f"batchnorm.at.{p}") for p in dn.POINTS},
     )
+    hessians = ui.toggle("hessians", t("batchnorm.sidebar.hessians"), False, help=t("batchnorm.sidebar.hessians_help"))
     span = ui.slider("span", t("batchnorm.sidebar.span"), 0.1, 2.0, 1.0, 0.1, help=t("batchnorm.sidebar.span_help"))
 
 setup = dn.Setup(depth, width, act, float(lr), steps, int(seed))
@@ -68,6 +69,10 @@ def slices(setup, variant, mode, span):
     return dn.variant_slices(setup, train(setup, variant), mode, span)
 
 
+# A net without batch norm is the same function in either BN mode: switching the mode recomputes
+# only the two nets with batch norm (dn.mode_for keys their results by "train").
+
+
 def for_each_variant(label, fn):
     """{variant: fn(variant)} (each cached), with a progress bar while they run."""
     bar, out = st.progress(0.0, text=f"{label} …"), {}
@@ -76,6 +81,19 @@ def for_each_variant(label, fn):
         bar.progress((i + 1) / len(V), text=t("batchnorm.progress.done", label=label, v=dn.name(v)))
     bar.empty()
     return out
+
+
+def ask_for_hessians(where: str) -> None:
+    """The four Hessians are the page's explicit heavy action (1-2 s): say so, offer the switch."""
+    st.info(t("batchnorm.hessian.ask", p=ui.cached(dn.largest_n_params)(setup)), icon=":material/calculate:")
+    st.button(
+        t("batchnorm.hessian.compute"),
+        key=f"compute-hessians-{where}",
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=st.session_state.update,
+        kwargs={"hessians": True},
+    )
 
 
 def side_by_side(items: dict, key: str):
@@ -145,17 +163,21 @@ with t_signal:
         st.caption(t("batchnorm.signals.caption"))
         st.markdown(NOTICE + dn.notice_signals(sig, depth))
 
-if t_hess.open or t_inter.open:
+if (t_hess.open or t_inter.open) and hessians:
     study = dn.HessianStudy.collect(
         mode,
         point,
-        for_each_variant(t("batchnorm.progress.hessians", mode=mode), lambda v: hessian(setup, v, mode, point)),
+        for_each_variant(
+            t("batchnorm.progress.hessians", mode=mode), lambda v: hessian(setup, v, dn.mode_for(v, mode), point)
+        ),
     )
     for v, why in study.skipped.items():
         ui.note(t("batchnorm.notes.hessian_of", v=dn.name(v), why=why))
 
 with t_hess:
-    if t_hess.open:
+    if t_hess.open and not hessians:
+        ask_for_hessians("hessian")
+    elif t_hess.open:
         tops, spectra = dn.hessian_frames(study)
         left, right = st.columns(2)
         with left:
@@ -171,7 +193,9 @@ with t_hess:
         st.markdown(NOTICE + dn.notice_hessian(study))
 
 with t_inter:
-    if t_inter.open:
+    if t_inter.open and not hessians:
+        ask_for_hessians("interactions")
+    elif t_inter.open:
         cells, shares, groups = dn.block_frames(study)
         ui.prose(t("batchnorm.interactions.prose", point=dn.point_name(point), mode=mode))
         for col, (v, df) in side_by_side(cells, "interactions"):
@@ -183,7 +207,9 @@ with t_inter:
 
 with t_land:
     if t_land.open:
-        sl = for_each_variant(t("batchnorm.progress.slices", mode=mode), lambda v: slices(setup, v, mode, span))
+        sl = for_each_variant(
+            t("batchnorm.progress.slices", mode=mode), lambda v: slices(setup, v, dn.mode_for(v, mode), span)
+        )
         line, grids = dn.landscape_frames(sl)
         title = t("batchnorm.landscape.line_title", mode=mode)
         kw = dict(order=SHOWN, points=False, title=title, height=340, y_title=t("batchnorm.axes.loss"))

@@ -63,6 +63,11 @@ def test_page_trains_draws_and_redraws_when_the_seed_changes(browser, server, sc
 def test_each_tab_draws_its_charts(browser, server, screenshot_dir, tab, n_charts):
     page = _open(browser, server + URL)
     page.get_by_role("tab", name=tab).click()
+    if tab in ("Hessian", "Layer interactions"):  # the page's heavy action: computed when asked
+        wait_for_script(page, timeout=300_000)
+        assert page.locator(".vega-embed").count() == 0
+        page.get_by_role("button", name="Compute the Hessians", exact=True).click()
+        page.wait_for_function("() => location.search.includes('hessians=true')", timeout=300_000)
     page.wait_for_function("n => document.querySelectorAll('.vega-embed').length >= n", arg=n_charts, timeout=300_000)
     wait_for_script(page, timeout=300_000)
     assert_no_exception(page)
@@ -74,7 +79,7 @@ def test_each_tab_draws_its_charts(browser, server, screenshot_dir, tab, n_chart
 
 
 def test_deep_link_opens_tab_and_mode(browser, server, screenshot_dir):
-    page = _open(browser, server + URL + "?view=Layer+interactions&bn_mode=eval&at=initial")
+    page = _open(browser, server + URL + "?view=Layer+interactions&bn_mode=eval&at=initial&hessians=true")
     page.wait_for_function("() => document.querySelectorAll('.vega-embed').length >= 4", timeout=300_000)
     assert_no_exception(page)
     assert page.get_by_role("tab", name="Layer interactions").get_attribute("aria-selected") == "true"

@@ -164,6 +164,23 @@ def test_eval_mode_has_the_train_loss_but_not_the_train_hessian():
         dn.loss_fn(net, X, y, "test")
 
 
+def test_mode_for_shares_results_only_where_the_modes_agree():
+    """The page keys Hessians and slices by ``mode_for``: a net without BN is one function in both
+    modes (its whole Hessian result and its slices are equal), a net with BN is not."""
+    runs = {v: dn.train_variant(SMALL, v) for v in dn.VARIANTS}
+    for variant, (has_bn, _) in dn.VARIANTS.items():
+        assert dn.mode_for(variant, "train") == "train"
+        assert dn.mode_for(variant, "eval") == ("eval" if has_bn else "train")
+        h = {m: dn.variant_hessian(SMALL, runs[variant], m, "trained") for m in dn.MODES}
+        s = {m: dn.variant_slices(SMALL, runs[variant], m, 0.5) for m in dn.MODES}
+        same = torch.equal(h["train"].report.spectrum, h["eval"].report.spectrum)
+        same = same and torch.equal(h["train"].top_other, h["eval"].top_other)
+        same = same and torch.equal(s["train"].grid, s["eval"].grid)
+        assert same == (not has_bn), variant
+    with pytest.raises(ValueError):
+        dn.mode_for("plain", "test")
+
+
 def test_train_mode_loss_ignores_the_bias_before_batchnorm():
     """BN subtracts the batch mean, so ∂E/∂bₗ = 0 and the Hessian rows of bₗ vanish (train mode)."""
     X, y = dn.dataset(SMALL)

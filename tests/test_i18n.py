@@ -35,6 +35,7 @@ VIEWS = [
         ("pages/5_BatchNorm_and_Skip.py", {"view": s})
         for s in ["Training", "Activations & gradients", "Hessian", "Layer interactions", "Loss landscape"]
     ],
+    *[("pages/5_BatchNorm_and_Skip.py", {"view": s, "hessians": "true"}) for s in ["Hessian", "Layer interactions"]],
 ]
 
 

@@ -10,6 +10,7 @@ from tests.conftest import chart_specs, no_exception
 
 PAGE = "pages/5_BatchNorm_and_Skip.py"
 TABS = ["Training", "Activations & gradients", "Hessian", "Layer interactions", "Loss landscape"]
+HESSIANS = {"hessians": "true"}  # the switch that lets the Hessian tabs compute (the page's heavy action)
 
 
 def _markdown(at) -> str:
@@ -53,7 +54,7 @@ def test_defaults_show_the_trained_losses_of_core(app_test):
     ],
 )
 def test_every_tab_at_the_defaults(app_test, view, n_charts, expected):
-    at = app_test(PAGE, query={"view": view})
+    at = app_test(PAGE, query={"view": view, **HESSIANS})
     no_exception(at)
     assert len(at.get("vega_lite_chart")) == n_charts
     assert expected in _markdown(at)
@@ -62,6 +63,26 @@ def test_every_tab_at_the_defaults(app_test, view, n_charts, expected):
     if view == "Layer interactions":
         shares = at.dataframe[0].value.set_index("variant")["off-block share of ‖H‖²_F"]
         assert list(shares) == ["0.8476", "0.7016", "0.228", "0.2191"]
+
+
+@pytest.mark.parametrize(("view", "where"), [("Hessian", "hessian"), ("Layer interactions", "interactions")])
+def test_the_hessians_are_computed_only_when_asked(app_test, monkeypatch, view, where):
+    """Four Hessians take 1-2 s: the tabs compute them only with the switch on, and their button
+    turns it on (and into the link) in one click."""
+    calls = []
+    monkeypatch.setattr(dn, "variant_hessian", lambda *a: calls.append(a) or pytest.fail("computed unasked"))
+    at = app_test(PAGE, query={"view": view, "seed": "9"})  # a setting no other test has cached
+    no_exception(at)
+    assert at.toggle(key="hessians").value is False and not calls
+    assert not at.get("vega_lite_chart") and not at.dataframe
+    p = dn.largest_n_params(dn.Setup(seed=9))
+    assert any(f"the largest has {p} parameters" in i.value for i in at.info), [i.value for i in at.info]
+    monkeypatch.undo()
+    at.button(key=f"compute-hessians-{where}").click().run()
+    no_exception(at)
+    assert at.toggle(key="hessians").value is True
+    assert len(at.get("vega_lite_chart")) == (2 if view == "Hessian" else 4)
+    assert any("hessians=true" in c.value for c in at.code), "Link to this view carries the switch"
 
 
 def test_a_large_learning_rate_makes_skip_diverge_and_the_page_says_why(app_test):
@@ -92,7 +113,7 @@ def test_steps_and_seed_change_the_training(app_test):
 def test_batchnorm_mode_changes_only_the_batchnorm_hessians(app_test):
     tables = {}
     for mode in dn.MODES:
-        at = app_test(PAGE, query={"view": "Hessian", "bn_mode": mode})
+        at = app_test(PAGE, query={"view": "Hessian", "bn_mode": mode, **HESSIANS})
         no_exception(at)
         assert at.radio(key="bn_mode").value == mode
         tables[mode] = at.dataframe[0].value.set_index("variant")["λ_max after training"]
@@ -111,6 +132,7 @@ def test_deep_link_reproduces_a_view(app_test):
         "view": "Layer interactions",
         "bn_mode": "eval",
         "at": "initial",
+        **HESSIANS,
     }
     at = app_test(PAGE, query=query)
     no_exception(at)
@@ -130,11 +152,11 @@ def test_deep_link_reproduces_a_view(app_test):
 
 
 def test_a_net_too_large_for_the_exact_hessian_estimates_the_blocks(app_test):
-    at = app_test(PAGE, query={"depth": "12", "width": "10", "view": "Layer interactions"})
+    at = app_test(PAGE, query={"depth": "12", "width": "10", "view": "Layer interactions", **HESSIANS})
     no_exception(at)
     assert set(at.dataframe[0].value["block norms"]) == {f"estimated ({dn.PROBES} probes per layer)"}
     assert "Hutchinson estimates" in _markdown(at)
-    at = app_test(PAGE, query={"depth": "12", "width": "10", "view": "Hessian"})
+    at = app_test(PAGE, query={"depth": "12", "width": "10", "view": "Hessian", **HESSIANS})
     no_exception(at)
     assert any("no exact Hessian" in i.value for i in at.info)
     assert len(at.get("vega_lite_chart")) == 1, "only Lanczos' top eigenvalues"
