@@ -45,8 +45,8 @@ def exact(loss_fn: LossFn, theta: torch.Tensor) -> torch.Tensor:
     Reverse over reverse, not forward over reverse (``forward_over_reverse``): both match
     ``torch.autograd.functional.hessian`` to ~1e-15, batch norm in train mode included
     (tests/test_hessian.py), but reverse over reverse is faster (benchmarks/bench_hessian.py,
-    interleaved medians at one thread: 1.4–1.9× on the BatchNorm page's 697- and 857-parameter
-    nets, 1.5× for the 981-parameter tanh MLP) and needs no FORWARD_AD_LOCK, so two sessions
+    interleaved medians at one thread: 1.2–1.9× on the BatchNorm page's 697- and 857-parameter
+    nets, 1.5–1.6× for the 981-parameter tanh MLP) and needs no FORWARD_AD_LOCK, so two sessions
     can form Hessians at once. (jacfwd(jacrev(E)) is the one to avoid: vmapping its
     inner reverse pass through train-mode batch norm gave entries off by ~3e-2.)
     """

@@ -69,10 +69,6 @@ def slices(setup, variant, mode, span):
     return dn.variant_slices(setup, train(setup, variant), mode, span)
 
 
-# A net without batch norm is the same function in either BN mode: switching the mode recomputes
-# only the two nets with batch norm (dn.mode_for keys their results by "train").
-
-
 def for_each_variant(label, fn):
     """{variant: fn(variant)} (each cached), with a progress bar while they run."""
     bar, out = st.progress(0.0, text=f"{label} …"), {}
@@ -163,6 +159,8 @@ with t_signal:
         st.caption(t("batchnorm.signals.caption"))
         st.markdown(NOTICE + dn.notice_signals(sig, depth))
 
+# A net without batch norm is the same function in either BN mode: dn.mode_for keys its results by
+# "train", so switching the mode recomputes only the two nets with batch norm.
 if (t_hess.open or t_inter.open) and hessians:
     study = dn.HessianStudy.collect(
         mode,
