@@ -131,6 +131,15 @@ def test_samplers_leave_the_global_rng_alone():
     assert torch.equal(state, torch.random.get_rng_state())
 
 
+@pytest.mark.parametrize("activation", ["linear", "tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize(("c", "depth", "width"), [(1.0, 30, 96), (2.0, 5, 16), (0.25, 1, 8)])
+def test_signal_propagation_equals_the_real_mlp_bit_for_bit(activation, c, depth, width):
+    fast = nz.signal_propagation(activation, c, depth=depth, width=width, n=64, seeds=range(3, 6))
+    reference = nz.signal_propagation_reference(activation, c, depth=depth, width=width, n=64, seeds=range(3, 6))
+    assert fast.shape == (3, depth + 1) and fast.dtype == reference.dtype
+    assert torch.equal(fast, reference)
+
+
 def test_results_are_deterministic_given_the_seed():
     a = nz.signal_propagation("tanh", 1.0, depth=3, width=8, n=16, seeds=range(2))
     torch.manual_seed(123)  # the global RNG must not matter
