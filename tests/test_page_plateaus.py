@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from core import plateaus
 from tests.conftest import chart_specs, no_exception, what_to_notice
 from tests.test_pages import _controls, _extremes
 
@@ -77,7 +78,14 @@ def test_initialization_defaults(app_test):
     assert not at.warning
     notice = what_to_notice(at)
     assert "hidden layers' gradient is exactly 0 at every one of the 500 steps" in notice
-    assert "Too small (σ = 0.1: E = 0.693) hurts; too large (σ = 10: E = 0.340) hurts" in notice
+    # σ = 10 trains through saturated tanh units: a chaotic path whose final E depends on the CPU's
+    # float64 kernels (0.340 on AVX2, 0.421 on AVX-512), so the reference is the core's run in this process.
+    r = plateaus.init_experiment(plateaus.NetSettings())
+    E_large = float(r.training.losses[-1, r.index(10.0)])
+    E_best = float(r.training.losses[-1, r.index(3.0)])
+    assert "Best of the compared scales: σ = 3 (E = 0.0091)" in notice
+    assert f"Too small (σ = 0.1: E = 0.693) hurts; too large (σ = 10: E = {E_large:.3f}) hurts" in notice
+    assert E_large > 2 * E_best  # the claim "hurts" holds on every machine, not only its digits
     grads = at.dataframe[0].value
     hidden = grads[grads["layer"].str.startswith("hidden")]
     assert (hidden["zero init, step 0"] == 0).all() and (hidden["zero init, step 500"] == 0).all()
